@@ -1,0 +1,455 @@
+"""`EventBus`: typed, ordered, error-isolating dispatch on top of blinker (docs/event_bus.md).
+
+Each bus owns a blinker `Namespace` with one signal per event type; a `Subscription` is the
+receiver connected to it, strongly. Connecting and disconnecting go through blinker, and after each
+change the bus rebuilds an ordered tuple of handlers for that type from the signal's receivers.
+Dispatch walks that tuple: the same receivers blinker holds, but in subscription-priority order,
+with each handler's exceptions caught, and without the per-send cost of `Signal.send`.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final, TypeAlias, TypeVar, final
+
+from blinker import NamedSignal, Namespace
+
+from kernel._event_queue import DEFAULT_EVENT_PRIORITY
+from kernel._reporting import ErrorHandler, ErrorReporter
+from kernel._scope import EventScope
+from kernel._task import describe_callable
+from kernel._validate import check_callable, check_instance, check_positive_int, check_priority
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+__all__ = ["Event", "EventBus", "EventResult", "HandlerContext", "Subscription"]
+
+E = TypeVar("E")
+
+
+class Event:
+    """An optional base class for events: it gives them ``priority = 100``.
+
+    Any object can be an event; this class only supplies the default ``priority`` attribute the
+    event queue reads (lower is dispatched first). Subclasses may override it.
+    """
+
+    priority: int = DEFAULT_EVENT_PRIORITY
+
+
+class EventResult(enum.Enum):
+    """What a handler did with an event. A handler returning None means `NOT_HANDLED`."""
+
+    HANDLED = "Handled"
+    """The handler acted; the next handlers still run."""
+    CONSUMED = "Consumed"
+    """The handler acted and the remaining handlers must not run."""
+    NOT_HANDLED = "NotHandled"
+    """The handler ignored the event."""
+
+    @property
+    def is_handled(self) -> bool:
+        """True for `HANDLED`."""
+        return self is EventResult.HANDLED
+
+    @property
+    def is_consumed(self) -> bool:
+        """True for `CONSUMED`."""
+        return self is EventResult.CONSUMED
+
+    @property
+    def is_not_handled(self) -> bool:
+        """True for `NOT_HANDLED`."""
+        return self is EventResult.NOT_HANDLED
+
+
+_HANDLED: Final = EventResult.HANDLED
+_CONSUMED: Final = EventResult.CONSUMED
+_NOT_HANDLED: Final = EventResult.NOT_HANDLED
+
+Handler: TypeAlias = Callable[..., "EventResult | None"]
+_Receivers: TypeAlias = tuple[tuple[Handler, bool], ...]
+
+
+@final
+class HandlerContext:
+    """Passed to handlers subscribed with `EventBus.subscribe_with_context`.
+
+    Its effects always reach the runtime that owns the bus: follow-up events are queued, never
+    lost, and render and quit requests set the runtime's flags. On a standalone bus (no runtime)
+    `request_render` and `request_quit` do nothing. Use it only during the dispatch that passed it.
+    """
+
+    __slots__ = ("_bus",)
+
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+
+    @property
+    def scope(self) -> EventScope | None:
+        """The scope of the event being dispatched, which `emit` passes on; None if unscoped."""
+        return self._bus._scope
+
+    def emit(self, event: object) -> None:
+        """Queue a follow-up `event` on the bus's async queue, in the current event's scope.
+
+        It is dispatched later in FIFO order: in the same tick's async phase when emitted during
+        the events or tasks phase, and as part of the drain during shutdown. It is never dropped.
+        """
+        bus = self._bus
+        scope = bus._scope
+        if scope is not None:
+            scope.increment()
+        bus._queue.append((event, scope))
+
+    def request_render(self) -> None:
+        """Set the runtime's render flag (see `Runtime.take_render_pending`)."""
+        self._bus._on_render()
+
+    def request_quit(self) -> None:
+        """Ask the runtime to `shutdown()` at the end of the current tick phase."""
+        self._bus._on_quit()
+
+    def __repr__(self) -> str:
+        return f"<HandlerContext scope={self._bus._scope!r}>"
+
+
+@final
+class Subscription:
+    """One handler subscribed to one event type; the receiver blinker holds for it.
+
+    Dropping a subscription does not cancel it; call `cancel()` or leave its ``with`` block.
+    Subscribing or cancelling during a dispatch takes effect from the next dispatch.
+    """
+
+    __slots__ = ("_active", "_bus", "_event_type", "_handler", "_priority", "_seq", "_with_context")
+
+    def __init__(
+        self,
+        bus: EventBus,
+        event_type: type,
+        handler: Handler,
+        priority: int,
+        seq: int,
+        with_context: bool,
+    ) -> None:
+        self._bus = bus
+        self._event_type = event_type
+        self._handler = handler
+        self._priority = priority
+        self._seq = seq
+        self._with_context = with_context
+        self._active = True
+
+    @property
+    def event_type(self) -> type:
+        """The exact event type this subscription receives."""
+        return self._event_type
+
+    @property
+    def priority(self) -> int:
+        """Handlers run in ascending priority, ties in subscription order."""
+        return self._priority
+
+    @property
+    def is_active(self) -> bool:
+        """True until `cancel()`."""
+        return self._active
+
+    def cancel(self) -> bool:
+        """Unsubscribe. Idempotent.
+
+        Returns:
+            True if the subscription was active.
+        """
+        if not self._active:
+            return False
+        self._active = False
+        self._bus._unsubscribe(self)
+        return True
+
+    def __call__(self, event: object) -> EventResult | None:
+        """Call the handler with `event` (and the bus's context if it takes one)."""
+        if self._with_context:
+            return self._handler(event, self._bus._context)
+        return self._handler(event)
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.cancel()
+
+    def __repr__(self) -> str:
+        state = "active" if self._active else "cancelled"
+        return (
+            f"<Subscription {self._event_type.__qualname__} -> "
+            f"{describe_callable(self._handler)} priority={self._priority} {state}>"
+        )
+
+
+def _no_effect() -> None:
+    """What render and quit requests do on a standalone bus."""
+
+
+class EventBus:
+    """Dispatches events to handlers keyed by the event's exact type.
+
+    Handlers run in ascending subscription priority, ties in subscription order, and are held
+    strongly (lambdas and closures stay subscribed). A handler returning `EventResult.CONSUMED`
+    stops the rest. A handler that raises is reported to the error handler, counted in
+    `handler_errors`, and skipped: the others still run.
+
+    A standalone bus reports to its own `error_handler` (default: the ``"kernel"`` logger).
+    Given to a `Runtime`, it reports to the runtime's error handler, and its async queue is
+    dispatched by the runtime's ticks. Not thread-safe: use it on the runtime's thread.
+
+    Args:
+        error_handler: receives an `ErrorReport` for each handler exception, or None for logging.
+    """
+
+    def __init__(self, error_handler: ErrorHandler | None = None) -> None:
+        self._namespace = Namespace()
+        self._signals: dict[type, NamedSignal] = {}
+        self._receivers: dict[type, _Receivers] = {}
+        self._queue: deque[tuple[object, EventScope | None]] = deque()
+        self._seq = itertools.count()
+        self._context = HandlerContext(self)
+        self._scope: EventScope | None = None
+        self._sink: Callable[[str, BaseException, str], None] = ErrorReporter(
+            error_handler, lambda: 0
+        )
+        self._on_render: Callable[[], None] = _no_effect
+        self._on_quit: Callable[[], None] = _no_effect
+        self._attached = False
+        self._closed = False
+        self._dispatched = 0
+        self._handler_errors = 0
+        self._dropped = 0
+
+    # -- subscribing ----------------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        event_type: type[E],
+        handler: Callable[[E], EventResult | None],
+        priority: int = DEFAULT_EVENT_PRIORITY,
+    ) -> Subscription:
+        """Call ``handler(event)`` for every dispatched event whose type is exactly `event_type`.
+
+        Runtime complexity: O(h log h) for the h handlers of that type (the ordered tuple is
+        rebuilt); dispatch itself never sorts.
+
+        Raises:
+            TypeError: `event_type` is not a class, `handler` is not callable, or `priority` is
+                not an int.
+            ValueError: `priority` is outside ``[0, 2**32)``.
+        """
+        return self._subscribe(event_type, handler, priority, with_context=False)
+
+    def subscribe_with_context(
+        self,
+        event_type: type[E],
+        handler: Callable[[E, HandlerContext], EventResult | None],
+        priority: int = DEFAULT_EVENT_PRIORITY,
+    ) -> Subscription:
+        """Like `subscribe`, but call ``handler(event, ctx)`` with a `HandlerContext`."""
+        return self._subscribe(event_type, handler, priority, with_context=True)
+
+    def handler_count(self, event_type: type) -> int:
+        """The number of active subscriptions for exactly `event_type`."""
+        return len(self._receivers.get(event_type, ()))
+
+    # -- dispatching ----------------------------------------------------------------------------
+
+    def emit(self, event: object) -> EventResult:
+        """Dispatch `event` now, synchronously, on the caller's thread.
+
+        Returns:
+            `CONSUMED` if a handler consumed it, else `HANDLED` if any handled it, else
+            `NOT_HANDLED` (also when no handler is subscribed). Raising handlers do not count.
+        """
+        return self._dispatch(event, None)
+
+    def emit_async(self, event: object, scope: EventScope | None = None) -> bool:
+        """Queue `event` for a later dispatch: the next RUNNING tick's async phase.
+
+        The async queue is FIFO and unbounded. With a `scope`, the scope is incremented now and
+        decremented after the dispatch, and follow-ups the handlers emit join it.
+
+        Returns:
+            True if queued; False (counted in ``events_dropped``) once the runtime is shutting down.
+
+        Raises:
+            TypeError: `scope` is not an `EventScope` or None.
+        """
+        if scope is not None:
+            check_instance(scope, EventScope, "scope", "an EventScope or None")
+        if self._closed:
+            self._dropped += 1
+            return False
+        if scope is not None:
+            scope.increment()
+        self._queue.append((event, scope))
+        return True
+
+    def process_queue(self, limit: int | None = None) -> int:
+        """Dispatch the async queue as it stood when called (at most `limit` events).
+
+        Events queued meanwhile wait for the next call. Returns how many events were dispatched.
+
+        Raises:
+            TypeError / ValueError: `limit` is not None or an int >= 1.
+        """
+        queue = self._queue
+        count = len(queue)
+        if limit is not None:
+            count = min(count, check_positive_int(limit, "limit"))
+        popleft = queue.popleft
+        dispatch = self._dispatch
+        for _ in range(count):
+            event, scope = popleft()
+            if scope is None:
+                dispatch(event, None)
+                continue
+            try:
+                dispatch(event, scope)
+            finally:
+                scope._decrement_if_positive()
+        return count
+
+    # -- introspection --------------------------------------------------------------------------
+
+    @property
+    def queue_len(self) -> int:
+        """Events waiting in the async queue."""
+        return len(self._queue)
+
+    @property
+    def dispatched(self) -> int:
+        """Events dispatched so far: emitted, queued or async (cumulative)."""
+        return self._dispatched
+
+    @property
+    def handler_errors(self) -> int:
+        """Handler exceptions caught and reported (cumulative)."""
+        return self._handler_errors
+
+    @property
+    def dropped(self) -> int:
+        """`emit_async` calls refused because the runtime was shutting down (cumulative)."""
+        return self._dropped
+
+    def __repr__(self) -> str:
+        handlers = sum(len(r) for r in self._receivers.values())
+        return (
+            f"<EventBus event_types={len(self._receivers)} handlers={handlers}"
+            f" queue_len={len(self._queue)}>"
+        )
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _subscribe(
+        self, event_type: type, handler: Handler, priority: int, *, with_context: bool
+    ) -> Subscription:
+        check_instance(event_type, type, "event_type", "a class")
+        check_callable(handler, "handler")
+        check_priority(priority)
+        subscription = Subscription(
+            self, event_type, handler, priority, next(self._seq), with_context
+        )
+        signal = self._signals.get(event_type)
+        if signal is None:
+            # One signal per type, named uniquely within this bus's own namespace.
+            name = f"{event_type.__module__}.{event_type.__qualname__}@{id(event_type):x}"
+            signal = self._signals[event_type] = self._namespace.signal(name)
+        signal.connect(subscription, weak=False)
+        self._refresh(event_type, signal)
+        return subscription
+
+    def _unsubscribe(self, subscription: Subscription) -> None:
+        event_type = subscription._event_type
+        signal = self._signals[event_type]
+        signal.disconnect(subscription)
+        self._refresh(event_type, signal)
+
+    def _refresh(self, event_type: type, signal: NamedSignal) -> None:
+        """Rebuild the ordered handler tuple for `event_type` from the signal's receivers."""
+        subscriptions = sorted(
+            (r for r in signal.receivers.values() if isinstance(r, Subscription)),
+            key=lambda s: (s._priority, s._seq),
+        )
+        if subscriptions:
+            self._receivers[event_type] = tuple(
+                (s._handler, s._with_context) for s in subscriptions
+            )
+        else:
+            del self._receivers[event_type]
+            del self._signals[event_type]
+            del self._namespace[signal.name]
+
+    def _dispatch(self, event: object, scope: EventScope | None) -> EventResult:
+        """Run the handlers of ``type(event)`` in order; `scope` is what `ctx.emit` passes on."""
+        self._dispatched += 1
+        receivers = self._receivers.get(type(event))
+        if receivers is None:
+            return _NOT_HANDLED
+        outer_scope = self._scope
+        self._scope = scope
+        result = _NOT_HANDLED
+        context = self._context
+        try:
+            for handler, with_context in receivers:
+                try:
+                    outcome: object = handler(event, context) if with_context else handler(event)
+                except Exception as exc:
+                    self._handler_failed(exc, handler)
+                    continue
+                if outcome is _CONSUMED:
+                    return _CONSUMED
+                if outcome is _HANDLED:
+                    result = _HANDLED
+                elif outcome is not None and outcome is not _NOT_HANDLED:
+                    self._handler_failed(_bad_result(outcome, handler), handler)
+            return result
+        finally:
+            self._scope = outer_scope
+
+    def _handler_failed(self, exc: Exception, handler: Handler) -> None:
+        self._handler_errors += 1
+        self._sink("event", exc, describe_callable(handler))
+
+    def _attach(
+        self,
+        sink: Callable[[str, BaseException, str], None],
+        on_render: Callable[[], None],
+        on_quit: Callable[[], None],
+    ) -> None:
+        """Route this bus's reports and context requests to a runtime (once per bus)."""
+        if self._attached:
+            msg = f"event_bus {self!r} already belongs to another Runtime"
+            raise ValueError(msg)
+        self._attached = True
+        self._sink = sink
+        self._on_render = on_render
+        self._on_quit = on_quit
+
+    def _close(self) -> None:
+        """Refuse (and count) later `emit_async` calls; `HandlerContext.emit` still queues."""
+        self._closed = True
+
+
+def _bad_result(outcome: object, handler: Handler) -> TypeError:
+    return TypeError(
+        f"handler {describe_callable(handler)} returned {outcome!r};"
+        " expected an EventResult or None"
+    )

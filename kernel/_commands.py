@@ -1,0 +1,140 @@
+"""Commands from other threads: the command types, `CommandSender`, and the channel behind it.
+
+The channel is one `queue.SimpleQueue` shared by every sender of a runtime: `put` never blocks,
+and a `run()` waiting for work blocks in the queue's own `get(timeout=...)`, so a `send()` from
+any thread wakes it at once, with no self-pipe and no polling (docs/threading.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+from typing import TypeAlias, final
+
+from kernel._task import Task
+from kernel._validate import check_instance
+
+__all__ = [
+    "CommandChannel",
+    "CommandSender",
+    "Emergency",
+    "QueueEvent",
+    "RuntimeCommand",
+    "ScheduleTask",
+    "Shutdown",
+]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Shutdown:
+    """Ask a RUNNING runtime to stop gracefully (ignored in any other state)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Emergency:
+    """Stop the runtime at once, in any state: nothing more runs."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ScheduleTask:
+    """Queue `task` as `Runtime.schedule_task` would; a refusal is counted and reported.
+
+    Raises:
+        TypeError: `task` is not a `Task`.
+    """
+
+    task: Task
+
+    def __post_init__(self) -> None:
+        check_instance(self.task, Task, "task", "a Task")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class QueueEvent:
+    """Queue `event` as `Runtime.queue_event` would; a refusal is counted (and reported if the
+    event's priority is invalid)."""
+
+    event: object
+
+
+RuntimeCommand: TypeAlias = Shutdown | Emergency | ScheduleTask | QueueEvent
+"""Any command a `CommandSender` accepts."""
+
+_COMMAND_TYPES = (Shutdown, Emergency, ScheduleTask, QueueEvent)
+
+
+class CommandChannel:
+    """The FIFO of commands on their way to one runtime. Thread-safe to put into.
+
+    Only the runtime's thread takes commands out (`take_all`, `wait`).
+    """
+
+    __slots__ = ("_held", "_queue")
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[RuntimeCommand] = queue.SimpleQueue()
+        # A command `wait()` took out of the queue to learn that one arrived; it goes first.
+        self._held: list[RuntimeCommand] = []
+
+    def put(self, command: RuntimeCommand) -> None:
+        """Append `command`; never blocks. Thread-safe."""
+        self._queue.put(command)
+
+    @property
+    def has_pending(self) -> bool:
+        """True if a command is waiting to be taken."""
+        return bool(self._held) or not self._queue.empty()
+
+    def take_all(self) -> list[RuntimeCommand]:
+        """Remove and return every command sent so far, in the order sent."""
+        commands = self._held
+        self._held = []
+        get = self._queue.get_nowait
+        try:
+            while True:
+                commands.append(get())
+        except queue.Empty:
+            return commands
+
+    def wait(self, timeout: float | None) -> bool:
+        """Block until a command arrives or `timeout` seconds pass (None: no limit).
+
+        Returns:
+            True if a command is waiting (it stays queued for `take_all`).
+        """
+        if self._held:
+            return True
+        try:
+            self._held.append(self._queue.get(timeout=timeout))
+        except queue.Empty:
+            return False
+        return True
+
+
+@final
+class CommandSender:
+    """Sends commands to a runtime from any thread. Obtain one with `Runtime.command_sender()`.
+
+    Commands are applied at the start of the runtime's next tick, in the order sent across all
+    senders; `send` never blocks and wakes a `run()` that is waiting.
+    """
+
+    __slots__ = ("_channel",)
+
+    def __init__(self, channel: CommandChannel) -> None:
+        self._channel = channel
+
+    def send(self, command: RuntimeCommand) -> None:
+        """Send `command`. Thread-safe; never blocks.
+
+        Raises:
+            TypeError: `command` is not one of `Shutdown`, `Emergency`, `ScheduleTask`,
+                `QueueEvent`.
+        """
+        check_instance(
+            command, _COMMAND_TYPES, "command", "Shutdown, Emergency, ScheduleTask or QueueEvent"
+        )
+        self._channel.put(command)
+
+    def __repr__(self) -> str:
+        return "<CommandSender>"

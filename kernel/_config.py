@@ -1,0 +1,84 @@
+"""`RuntimeConfig`: the runtime's limits, validated on construction and never clamped."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Final
+
+from kernel._validate import check_positive_int
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_DRAIN_LIMIT",
+    "DEFAULT_MAX_TIMERS",
+    "DEFAULT_PRIORITY_QUEUE_CAPACITY",
+    "DEFAULT_TIMER_RESOLUTION",
+    "DEFAULT_WORK_QUEUE_CAPACITY",
+    "MAX_TIMER_RESOLUTION",
+    "MIN_TIMER_RESOLUTION",
+    "RuntimeConfig",
+]
+
+DEFAULT_WORK_QUEUE_CAPACITY: Final = 1024
+"""The reference system's default: enough for bursts of editor work, small enough to notice leaks."""
+DEFAULT_PRIORITY_QUEUE_CAPACITY: Final = 256
+"""The reference system's default event backlog."""
+DEFAULT_BATCH_SIZE: Final = 16
+"""Tasks per tick: bounds the time one tick spends on work so input stays responsive."""
+DEFAULT_MAX_TIMERS: Final = 1024
+"""The reference system's default live-timer limit."""
+DEFAULT_TIMER_RESOLUTION: Final = 0.001
+"""One millisecond per wheel tick, as in tokio: finer than a frame, coarse enough for six levels
+to span two years."""
+DEFAULT_DRAIN_LIMIT: Final = 100_000
+"""Callbacks one STOPPING drain may run before the rest is abandoned: keeps shutdown finite."""
+MIN_TIMER_RESOLUTION: Final = 1e-6
+"""Below a microsecond, float seconds cannot represent tick boundaries exactly for long uptimes."""
+MAX_TIMER_RESOLUTION: Final = 1.0
+"""Above a second, rounding deadlines up would make timers visibly late."""
+
+
+_INT_FIELDS: Final = (
+    "work_queue_capacity",
+    "priority_queue_capacity",
+    "batch_size",
+    "max_timers",
+    "drain_limit",
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimeConfig:
+    """The limits of one `Runtime`. Immutable; every field is checked when the config is made.
+
+    Raises:
+        TypeError: a field has the wrong type (integers reject `bool`).
+        ValueError: a field is out of range; the message names the field and the value.
+    """
+
+    work_queue_capacity: int = DEFAULT_WORK_QUEUE_CAPACITY
+    """Most tasks queued at once; a full queue rejects the newest task and counts it."""
+    priority_queue_capacity: int = DEFAULT_PRIORITY_QUEUE_CAPACITY
+    """Most events queued at once; a full queue rejects the newest event and counts it."""
+    batch_size: int = DEFAULT_BATCH_SIZE
+    """Most tasks run per RUNNING tick; the rest wait for the next tick."""
+    max_timers: int = DEFAULT_MAX_TIMERS
+    """Most live (pending, not cancelled) timers."""
+    timer_resolution: float = DEFAULT_TIMER_RESOLUTION
+    """Seconds per wheel tick, in ``[1e-6, 1.0]``; deadlines round up to a multiple of it."""
+    drain_limit: int = DEFAULT_DRAIN_LIMIT
+    """Most callbacks (tasks plus event dispatches) one STOPPING drain runs."""
+
+    def __post_init__(self) -> None:
+        for field in _INT_FIELDS:
+            check_positive_int(getattr(self, field), field)
+        resolution: object = self.timer_resolution
+        if not isinstance(resolution, int | float) or isinstance(resolution, bool):
+            msg = f"timer_resolution must be a number of seconds, got {resolution!r}"
+            raise TypeError(msg)
+        if not (
+            math.isfinite(resolution) and MIN_TIMER_RESOLUTION <= resolution <= MAX_TIMER_RESOLUTION
+        ):
+            msg = f"timer_resolution must be in [1e-06, 1.0] seconds, got {resolution!r}"
+            raise ValueError(msg)

@@ -1,0 +1,99 @@
+"""Driving a runtime: `run()`, `run_until_idle()` and `advance()` (docs/architecture.md).
+
+These use only the runtime's public surface, plus the command channel's blocking wait.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from kernel._errors import InvalidStateError, LivelockError
+from kernel._state import RuntimeState
+from kernel._validate import check_delay, check_positive_int
+
+if TYPE_CHECKING:
+    from kernel._commands import CommandChannel
+    from kernel._runtime import Runtime
+    from kernel._stats import ShutdownReport
+
+__all__ = ["advance", "run", "run_until_idle"]
+
+
+class _SteppableClock(Protocol):
+    def now(self) -> float: ...
+
+    def advance(self, seconds: float) -> None: ...
+
+
+def run(runtime: Runtime, channel: CommandChannel) -> ShutdownReport:
+    """Tick until the runtime stops; between ticks, sleep until a deadline or a command."""
+    if runtime.state is RuntimeState.BOOTING:
+        msg = "run() called in Booting state; call boot() first"
+        raise InvalidStateError(msg)
+    manual = _steppable(runtime.clock)
+    while runtime.tick():
+        timeout = runtime.next_timeout()
+        if timeout == 0.0:
+            continue
+        if timeout is not None and manual is not None:
+            # Virtual time never waits in real time for a timer: jump to its deadline.
+            deadline = runtime.timer_wheel.next_deadline()
+            assert deadline is not None
+            _move_to(manual, deadline)
+        else:
+            channel.wait(timeout)
+    report = runtime.shutdown_report()
+    assert report is not None  # tick() returns False only after the terminal tick
+    return report
+
+
+def run_until_idle(runtime: Runtime, max_ticks: int) -> int:
+    """Tick while something is ready now; return how many ticks ran."""
+    check_positive_int(max_ticks, "max_ticks")
+    ticks = 0
+    while runtime.next_timeout() == 0.0:
+        if ticks == max_ticks:
+            msg = f"work was still ready after max_ticks={max_ticks} ticks (a livelock?)"
+            raise LivelockError(msg)
+        runtime.tick()
+        ticks += 1
+    return ticks
+
+
+def advance(runtime: Runtime, seconds: float, max_ticks: int) -> None:
+    """Move virtual time forward by `seconds`, stopping at each deadline on the way."""
+    clock = _steppable(runtime.clock)
+    if clock is None:
+        msg = f"advance() needs a clock with an advance() method, got {runtime.clock!r}"
+        raise TypeError(msg)
+    target = clock.now() + check_delay(seconds, "seconds")
+    if runtime.state is RuntimeState.BOOTING:
+        _move_to(clock, target)
+        return
+    run_until_idle(runtime, max_ticks)
+    wheel = runtime.timer_wheel
+    while (deadline := wheel.next_deadline()) is not None and deadline <= target:
+        if deadline > clock.now():
+            _move_to(clock, deadline)
+        elif runtime.next_timeout() != 0.0:
+            break  # a due timer the runtime will not fire (a clock that cannot hit the deadline)
+        run_until_idle(runtime, max_ticks)
+    _move_to(clock, target)
+    run_until_idle(runtime, max_ticks)
+
+
+def _steppable(clock: object) -> _SteppableClock | None:
+    if callable(getattr(clock, "advance", None)):
+        return clock  # type: ignore[return-value]  # checked just above
+    return None
+
+
+def _move_to(clock: _SteppableClock, when: float) -> None:
+    """Set the clock to `when` exactly when it can (`ManualClock.advance_to`), else step it."""
+    advance_to = getattr(clock, "advance_to", None)
+    if callable(advance_to):
+        advance_to(when)
+        return
+    delta = when - clock.now()
+    if delta > 0:
+        clock.advance(delta)

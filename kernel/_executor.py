@@ -1,0 +1,115 @@
+"""`Executor`: runs queued work and turns every `Exception` a callable raises into a report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeAlias
+
+from kernel._task import describe_callable
+
+if TYPE_CHECKING:
+    from kernel._work_queue import WorkItem, WorkQueue
+
+__all__ = ["ErrorSink", "Executor"]
+
+ErrorSink: TypeAlias = Callable[[str, BaseException, str], None]
+"""``sink(phase, exception, description)``: where the executor sends a caught exception."""
+
+
+class Executor:
+    """Runs work-queue items in priority-then-FIFO order and counts how each one ended.
+
+    Every `Exception` is caught: the item counts as failed, the sink gets it, and the batch goes on.
+    `KeyboardInterrupt`, `SystemExit` and other non-`Exception` errors are counted as failed and then
+    propagate; the items not yet run stay queued, so the runtime can be ticked again.
+
+    Args:
+        sink: receives ``(phase, exception, description)`` for each caught exception.
+    """
+
+    __slots__ = ("_cancelled", "_executed", "_failed", "_sink")
+
+    def __init__(self, sink: ErrorSink) -> None:
+        self._sink = sink
+        self._executed = 0
+        self._failed = 0
+        self._cancelled = 0
+
+    @property
+    def executed(self) -> int:
+        """Callables that returned without raising (cumulative)."""
+        return self._executed
+
+    @property
+    def failed(self) -> int:
+        """Callables that raised (cumulative)."""
+        return self._failed
+
+    @property
+    def cancelled(self) -> int:
+        """Cancelled tasks skipped when they reached the front (cumulative)."""
+        return self._cancelled
+
+    def run(self, work: WorkQueue, limit: int) -> int:
+        """Run up to `limit` items that were queued when the call began; return how many ran.
+
+        Cancelled tasks met on the way are skipped without using one of the `limit` slots. Work
+        queued by the callables themselves waits for the next call.
+        """
+        ran = failed = cancelled = 0
+        sink = self._sink
+        try:
+            for lane, count in work.begin_batch():
+                popleft = lane.popleft
+                while count and ran < limit:
+                    count -= 1
+                    fn, args, owner = popleft()
+                    work._len -= 1
+                    if owner is None:
+                        ran += 1
+                        try:
+                            fn(*args)
+                        except Exception as exc:
+                            failed += 1
+                            sink("task", exc, describe_callable(fn))
+                        except BaseException:
+                            failed += 1
+                            raise
+                    elif owner._start():
+                        ran += 1
+                        try:
+                            fn(*args)
+                        except Exception as exc:
+                            failed += 1
+                            description = owner._describe()
+                            owner._finish(False)
+                            sink(owner._phase, exc, description)
+                        except BaseException:
+                            failed += 1
+                            owner._finish(False)
+                            raise
+                        else:
+                            owner._finish(True)
+                    else:
+                        cancelled += 1
+                if ran == limit:
+                    break
+        finally:
+            work.end_batch()
+            self._executed += ran - failed
+            self._failed += failed
+            self._cancelled += cancelled
+        return ran
+
+    def discard(self, items: list[WorkItem]) -> int:
+        """Drop items that will never run (a stopped runtime); return how many were live.
+
+        Cancelled tasks among them count in `cancelled`, as if they had reached the front.
+        """
+        abandoned = 0
+        for _, _, owner in items:
+            if owner is None or owner._abandon():
+                abandoned += 1
+            else:
+                self._cancelled += 1
+        return abandoned

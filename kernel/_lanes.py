@@ -1,0 +1,203 @@
+"""`PriorityLanes`: the bounded priority-then-FIFO queue under `WorkQueue` and `EventQueue`.
+
+Items wait in *lanes*, one `collections.deque` per priority value in use, and a `SortedList` keeps
+the lane priorities in order. Pushing and popping an item is O(1) whenever its lane already exists,
+which it always does for the named `Priority` levels (their lanes are kept even when empty). An
+ad-hoc priority opens a lane in O(log p) and closes it again when it drains, where p is the number
+of lanes. Nothing is ever O(log n) in the number of queued items.
+
+A *batch* (`begin_batch` / `end_batch`) lets a tick phase consume exactly the items that were
+queued when it began: the phase pops from the lane deques directly, at most the count each lane
+had at the start, while callbacks may push more. See docs/architecture.md, "Tick phases".
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
+
+from sortedcontainers import SortedList
+
+from kernel._task import Priority
+from kernel._validate import check_positive_int
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = ["PriorityLanes"]
+
+T = TypeVar("T")
+
+_KEPT_LANES: Final = frozenset(int(p) for p in Priority)
+"""Lanes of the named levels stay open when empty, so steady traffic never reopens them."""
+
+
+class PriorityLanes(Generic[T]):
+    """A bounded queue that yields the lowest priority value first, FIFO among equals.
+
+    A push onto a full (or closed) queue rejects the *newest* item and counts it in `dropped`;
+    queued items are never evicted. Not thread-safe: one thread owns it.
+
+    Args:
+        capacity: the most items queued at once (an int >= 1).
+    """
+
+    __slots__ = (
+        "_capacity",
+        "_closed",
+        "_dropped",
+        "_front",
+        "_front_priority",
+        "_lanes",
+        "_len",
+        "_order",
+    )
+
+    def __init__(self, capacity: int) -> None:
+        check_positive_int(capacity, "capacity")
+        self._capacity = capacity
+        self._lanes: dict[int, deque[T]] = {}
+        self._order: SortedList[int] = SortedList()
+        # The lane of the lowest priority that holds items, or None when the queue is empty.
+        self._front: deque[T] | None = None
+        self._front_priority = 0
+        self._len = 0
+        self._dropped = 0
+        self._closed = False
+
+    @property
+    def capacity(self) -> int:
+        """The most items this queue holds at once."""
+        return self._capacity
+
+    @property
+    def dropped(self) -> int:
+        """How many pushes were rejected because the queue was full or closed (cumulative)."""
+        return self._dropped
+
+    @property
+    def is_closed(self) -> bool:
+        """True once `close()` was called: every later push is rejected and counted."""
+        return self._closed
+
+    def __len__(self) -> int:
+        """The number of queued items. O(1)."""
+        return self._len
+
+    def __iter__(self) -> Iterator[T]:
+        """Iterate over the queued items in pop order without removing them. O(n)."""
+        for priority in self._order:
+            yield from self._lanes[priority]
+
+    def push(self, item: T, priority: int) -> bool:
+        """Queue `item` behind every item of equal or lower priority value.
+
+        The caller validates `priority` (an int in ``[0, 2**32)``).
+        Runtime complexity: O(1) if the priority's lane is open, else O(log p).
+
+        Returns:
+            True if queued; False (counted in `dropped`) if the queue is full or closed.
+        """
+        if self._len >= self._capacity or self._closed:
+            self._dropped += 1
+            return False
+        lane = self._lanes.get(priority)
+        if lane is None:
+            lane = self._open_lane(priority)
+        lane.append(item)
+        self._len += 1
+        if self._front is None or priority < self._front_priority:
+            self._front = lane
+            self._front_priority = priority
+        return True
+
+    def pop(self) -> T:
+        """Remove and return the front item. Runtime complexity: O(1) amortised.
+
+        Raises:
+            IndexError: the queue is empty.
+        """
+        front = self._front
+        if front is None:
+            msg = "pop from an empty queue"
+            raise IndexError(msg)
+        item = front.popleft()
+        self._len -= 1
+        if not front:
+            self._refresh_front()
+        return item
+
+    def peek_priority(self) -> int | None:
+        """The priority of the front item, or None when empty. O(1)."""
+        return None if self._front is None else self._front_priority
+
+    def clear(self) -> list[T]:
+        """Remove every item and return them in pop order. O(n)."""
+        items = list(self)
+        for lane in self._lanes.values():
+            lane.clear()
+        self._len = 0
+        self._refresh_front()
+        return items
+
+    def close(self) -> None:
+        """Reject (and count) every later push; queued items stay. Idempotent."""
+        self._closed = True
+
+    def begin_batch(self) -> list[tuple[deque[T], int]]:
+        """Start a batch: each non-empty lane, in pop order, with the number of items it holds now.
+
+        The caller pops from the front of those deques (``popleft``), at most that many from each,
+        decrements `_len` by one per item, and calls `end_batch()` when done (also on error).
+        Items pushed meanwhile land behind the counted ones, so the batch never sees them.
+        Runtime complexity: O(p).
+        """
+        lanes = self._lanes
+        return [(lane, len(lane)) for lane in (lanes[p] for p in self._order) if lane]
+
+    def end_batch(self) -> None:
+        """Close ad-hoc lanes the batch emptied and find the new front. Runtime complexity: O(p)."""
+        self._refresh_front()
+
+    def _open_lane(self, priority: int) -> deque[T]:
+        lane: deque[T] = deque()
+        self._lanes[priority] = lane
+        self._order.add(priority)
+        return lane
+
+    def _refresh_front(self) -> None:
+        """Drop empty ad-hoc lanes and point `_front` at the first non-empty lane."""
+        lanes = self._lanes
+        if not _KEPT_LANES.issuperset(lanes):
+            for priority in [p for p, lane in lanes.items() if not lane and p not in _KEPT_LANES]:
+                del lanes[priority]
+                self._order.remove(priority)
+        self._front = None
+        if self._len:
+            for priority in self._order:
+                lane = lanes[priority]
+                if lane:
+                    self._front = lane
+                    self._front_priority = priority
+                    return
+
+    def _check(self) -> None:
+        """Assert the structure's invariants (for tests)."""
+        lanes = self._lanes
+        assert list(self._order) == sorted(lanes)
+        assert self._len == sum(len(lane) for lane in lanes.values())
+        assert 0 <= self._len <= self._capacity
+        assert all(lane or p in _KEPT_LANES for p, lane in lanes.items())
+        non_empty = [p for p in self._order if lanes[p]]
+        if non_empty:
+            assert self._front is lanes[non_empty[0]]
+            assert self._front_priority == non_empty[0]
+        else:
+            assert self._front is None
+        assert self._dropped >= 0
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} len={self._len} capacity={self._capacity}"
+            f" dropped={self._dropped}{' closed' if self._closed else ''}>"
+        )

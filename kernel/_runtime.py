@@ -1,0 +1,576 @@
+"""`Runtime`: the single-threaded kernel loop (docs/architecture.md).
+
+It owns a work queue, a priority event queue, a timer wheel, an executor, an event bus and a
+command channel, and `tick()` advances all of them by one step, in a fixed order of phases.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from typing_extensions import TypeVarTuple, Unpack
+
+from kernel._bus import EventBus
+from kernel._clock import Clock, MonotonicClock
+from kernel._commands import (
+    CommandChannel,
+    CommandSender,
+    Emergency,
+    QueueEvent,
+    ScheduleTask,
+    Shutdown,
+)
+from kernel._config import RuntimeConfig
+from kernel._driving import advance, run, run_until_idle
+from kernel._errors import InvalidStateError
+from kernel._event_queue import EventQueue
+from kernel._executor import Executor
+from kernel._phases import dispatch_events, fire_timers
+from kernel._reporting import ErrorHandler, ErrorReporter
+from kernel._scope import EventScope
+from kernel._shutdown import stop
+from kernel._state import TRANSITIONS, RuntimeState
+from kernel._stats import RuntimeStats, ShutdownReport
+from kernel._task import Priority, Task, TaskState, describe_callable
+from kernel._timer_handle import MissedTicks, TimerHandle
+from kernel._timer_wheel import TimerWheel
+from kernel._validate import check_callable, check_instance, check_int, check_priority
+from kernel._work_queue import WorkQueue
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["Runtime"]
+
+Ts = TypeVarTuple("Ts")
+
+_BOOTING: Final = RuntimeState.BOOTING
+_RUNNING: Final = RuntimeState.RUNNING
+_STOPPING: Final = RuntimeState.STOPPING
+_EMERGENCY: Final = RuntimeState.EMERGENCY
+_NORMAL: Final = int(Priority.NORMAL)
+
+DEFAULT_MAX_TICKS: Final = 10_000
+"""Ticks `run_until_idle` and `advance` allow at one point in time before calling it a livelock."""
+
+
+class Runtime:
+    """An editor-style kernel loop: commands, timers, events and tasks, one tick at a time.
+
+    A new runtime is BOOTING: it accepts timers and events, and `boot()` makes it RUNNING. Each
+    `tick()` applies queued commands and then, while RUNNING, fires due timers, dispatches queued
+    events, runs up to ``batch_size`` tasks, and dispatches the bus's async queue. `run()` ticks
+    and sleeps until a deadline or a command; `shutdown()` leads to a bounded drain.
+
+    Args:
+        config: the limits (default `RuntimeConfig()`).
+        clock: the time source (default `MonotonicClock()`; tests use `ManualClock`).
+        event_bus: a bus to use (default: a new `EventBus`); it reports to this runtime.
+        error_handler: receives an `ErrorReport` for each caught exception (default: logging).
+
+    Raises:
+        TypeError: an argument has the wrong type.
+        ValueError: `event_bus` already belongs to another runtime.
+
+    Thread-safety: only `command_sender()` senders (and `EventScope`) may be used from other
+    threads; every other method belongs to the thread that drives the runtime.
+    """
+
+    def __init__(
+        self,
+        config: RuntimeConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        event_bus: EventBus | None = None,
+        error_handler: ErrorHandler | None = None,
+    ) -> None:
+        config = RuntimeConfig() if config is None else config
+        check_instance(config, RuntimeConfig, "config", "a RuntimeConfig")
+        clock = MonotonicClock() if clock is None else clock
+        check_instance(clock, Clock, "clock", "a Clock (an object with a now() method)")
+        bus = EventBus() if event_bus is None else event_bus
+        check_instance(bus, EventBus, "event_bus", "an EventBus")
+        self._report = ErrorReporter(error_handler, self._current_tick)
+        bus._attach(self._report, self.request_render, self._request_quit)
+
+        self._config = config
+        self._clock = clock
+        self._bus = bus
+        self._state = _BOOTING
+        self._work = WorkQueue(config.work_queue_capacity)
+        self._events = EventQueue(config.priority_queue_capacity)
+        self._wheel = TimerWheel(
+            clock, resolution=config.timer_resolution, max_timers=config.max_timers
+        )
+        self._executor = Executor(self._report)
+        self._channel = CommandChannel()
+        self._batch_size = config.batch_size
+        self._scope: EventScope | None = None
+        self._render_pending = False
+        self._quit_requested = False
+        self._in_tick = False
+        self._shutdown_report: ShutdownReport | None = None
+        self._ticks = 0
+        self._tasks_rejected = 0
+        self._events_rejected = 0
+        self._timers_fired = 0
+        self._commands_processed = 0
+
+    # -- parts ----------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> RuntimeState:
+        """The lifecycle state."""
+        return self._state
+
+    @property
+    def config(self) -> RuntimeConfig:
+        """The limits this runtime was made with."""
+        return self._config
+
+    @property
+    def clock(self) -> Clock:
+        """The time source."""
+        return self._clock
+
+    @property
+    def event_bus(self) -> EventBus:
+        """The event bus; its handlers run inside this runtime's ticks."""
+        return self._bus
+
+    @property
+    def timer_wheel(self) -> TimerWheel:
+        """The timer wheel: ``len()`` is the live timers, `next_deadline()` the earliest one."""
+        return self._wheel
+
+    def command_sender(self) -> CommandSender:
+        """A sender other threads use to control this runtime (see `CommandSender`)."""
+        return CommandSender(self._channel)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def boot(self) -> None:
+        """BOOTING → RUNNING.
+
+        Raises:
+            InvalidStateError: the runtime is not BOOTING.
+        """
+        if self._state is not _BOOTING:
+            msg = f"boot() called when not in Booting state (state is {self._state})"
+            raise InvalidStateError(msg)
+        self._transition(_RUNNING)
+
+    def shutdown(self) -> None:
+        """RUNNING → STOPPING: the next tick drains; a no-op in any other state."""
+        if self._state is _RUNNING:
+            self._transition(_STOPPING)
+
+    def emergency_stop(self) -> None:
+        """Any state → EMERGENCY: nothing more runs; the next tick abandons what is queued."""
+        if self._state is not _EMERGENCY:
+            self._transition(_EMERGENCY)
+
+    def _transition(self, target: RuntimeState) -> None:
+        """Apply one state change from the transition table."""
+        if target not in TRANSITIONS[self._state]:
+            msg = f"cannot go from {self._state} to {target}"
+            raise InvalidStateError(msg)
+        self._state = target
+        if target.is_terminal:
+            self._events.close()
+            self._bus._close()
+            self._wheel.close()
+
+    # -- work -----------------------------------------------------------------------------------
+
+    def schedule_work(
+        self, fn: Callable[[Unpack[Ts]], object], /, *args: *Ts, name: str | None = None
+    ) -> bool:
+        """Queue ``fn(*args)`` to run in a coming tick at `Priority.NORMAL`. O(1).
+
+        Returns:
+            True if queued; False if the runtime is not RUNNING (counted in ``tasks_rejected``)
+            or the work queue is full (counted in ``work_dropped``).
+
+        Raises:
+            TypeError: `fn` is not callable, or `name` is not a str.
+        """
+        if name is not None:
+            return self.schedule_task(Task(fn, *args, name=name))
+        check_callable(fn)
+        if self._state is not _RUNNING:
+            self._tasks_rejected += 1
+            return False
+        return self._work.push((fn, args, None), _NORMAL)
+
+    def schedule_work_with_priority(
+        self,
+        priority: int,
+        fn: Callable[[Unpack[Ts]], object],
+        /,
+        *args: *Ts,
+        name: str | None = None,
+    ) -> bool:
+        """Like `schedule_work`, at `priority` (lower runs first; FIFO among equals).
+
+        Raises:
+            TypeError: a non-int `priority`, a non-callable `fn`, or a non-str `name`.
+            ValueError: `priority` is outside ``[0, 2**32)``.
+        """
+        check_priority(priority)
+        if name is not None:
+            return self.schedule_task(Task(fn, *args, priority=priority, name=name))
+        check_callable(fn)
+        if self._state is not _RUNNING:
+            self._tasks_rejected += 1
+            return False
+        return self._work.push((fn, args, None), priority)
+
+    def schedule_task(self, task: Task) -> bool:
+        """Queue a `Task` the caller keeps (to cancel it or read its state).
+
+        Returns:
+            True if queued; False if the runtime is not RUNNING (``tasks_rejected``) or the work
+            queue is full (``work_dropped``). A refused task stays PENDING and may be offered again.
+
+        Raises:
+            TypeError: `task` is not a `Task`.
+            ValueError: the task is already queued, or is no longer PENDING.
+        """
+        check_instance(task, Task, "task", "a Task")
+        if task._queued:
+            msg = f"task {task!r} is already queued"
+            raise ValueError(msg)
+        if task._state is not TaskState.PENDING:
+            msg = f"task {task!r} is {task._state}; only a Pending task can be scheduled"
+            raise ValueError(msg)
+        if self._state is not _RUNNING:
+            self._tasks_rejected += 1
+            return False
+        fn = task._fn
+        assert fn is not None  # a PENDING task keeps its callable
+        queued = self._work.push((fn, task._args, task), task._priority)
+        task._queued = queued
+        return queued
+
+    # -- timers ---------------------------------------------------------------------------------
+
+    def schedule_delayed(
+        self,
+        delay: float,
+        fn: Callable[[Unpack[Ts]], object],
+        /,
+        *args: *Ts,
+        priority: int = Priority.NORMAL,
+        name: str | None = None,
+    ) -> TimerHandle:
+        """Run ``fn(*args)`` as a task once `delay` seconds from now (never earlier). O(1).
+
+        Timers may be scheduled while BOOTING or RUNNING and fire only in RUNNING ticks. When the
+        runtime is stopping, or `max_timers` timers are live, the handle comes back with
+        ``failed == True`` (counted in ``timers_dropped``).
+
+        Raises:
+            TypeError / ValueError: a bad `delay`, `fn`, `priority` or `name`.
+        """
+        return self._wheel.schedule(delay, fn, *args, priority=priority, name=name)
+
+    def schedule_periodic(
+        self,
+        interval: float,
+        fn: Callable[[Unpack[Ts]], object],
+        /,
+        *args: *Ts,
+        priority: int = Priority.NORMAL,
+        name: str | None = None,
+        missed: MissedTicks = MissedTicks.SKIP,
+    ) -> TimerHandle:
+        """Run ``fn(*args)`` as a task every `interval` seconds until cancelled. O(1).
+
+        The first deadline is ``now + interval``; `missed` chooses the catch-up policy. At most
+        one of the timer's tasks is queued at a time; a fire that finds the previous task still
+        queued is skipped and counted in `missed_ticks`. A raising callback is reported and the
+        timer keeps its schedule.
+
+        Raises:
+            TypeError / ValueError: a bad `interval`, `fn`, `priority`, `name` or `missed`.
+        """
+        return self._wheel.schedule_periodic(
+            interval, fn, *args, priority=priority, name=name, missed=missed
+        )
+
+    def cancel_timer(self, timer_id: int) -> bool:
+        """Cancel a pending timer by id; True only if it was pending. O(1).
+
+        Raises:
+            TypeError: `timer_id` is not an int.
+        """
+        return self._wheel.cancel(check_int(timer_id, "timer_id"))
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def queue_event(self, event: object) -> bool:
+        """Queue `event` for the events phase, by its ``priority`` attribute (default 100).
+
+        Accepted while BOOTING and RUNNING. O(1) for the named priority levels.
+
+        Returns:
+            True if queued; False (counted in ``events_dropped``) if the queue is full or the
+            runtime is shutting down.
+
+        Raises:
+            TypeError / ValueError: the event's ``priority`` attribute is not a valid priority.
+        """
+        return self._events.push_event(event)
+
+    def set_scope(self, scope: EventScope) -> None:
+        """Decrement `scope` after each event dispatched from the event queue (while > 0).
+
+        Raises:
+            TypeError: `scope` is not an `EventScope`.
+        """
+        check_instance(scope, EventScope, "scope", "an EventScope")
+        self._scope = scope
+
+    def clear_scope(self) -> None:
+        """Forget the current scope."""
+        self._scope = None
+
+    @property
+    def current_scope(self) -> EventScope | None:
+        """The scope set by `set_scope`, or None."""
+        return self._scope
+
+    # -- render flag ----------------------------------------------------------------------------
+
+    def request_render(self) -> None:
+        """Set the render flag (handlers use `HandlerContext.request_render`)."""
+        self._render_pending = True
+
+    def take_render_pending(self) -> bool:
+        """Return the render flag and clear it."""
+        pending = self._render_pending
+        self._render_pending = False
+        return pending
+
+    def is_render_pending(self) -> bool:
+        """Return the render flag without clearing it."""
+        return self._render_pending
+
+    def _request_quit(self) -> None:
+        self._quit_requested = True
+
+    # -- the tick -------------------------------------------------------------------------------
+
+    def tick(self) -> bool:
+        """Advance the runtime by one step (SPEC §7).
+
+        1. Apply every queued command.
+        2. STOPPING or EMERGENCY: the first such tick drains (STOPPING) or abandons (EMERGENCY)
+           the queues, cancels pending timers and records the `ShutdownReport`; return False.
+           BOOTING: return True.
+        3. RUNNING: fire due timers → dispatch the queued events → run up to ``batch_size``
+           tasks → dispatch the bus's async queue → return True.
+
+        Each phase handles only what was ready when it began. An `Exception` from a task or
+        handler is reported and the tick goes on; `KeyboardInterrupt` and `SystemExit` propagate
+        with the runtime left consistent.
+
+        Raises:
+            InvalidStateError: called from inside a tick (a task or handler).
+        """
+        if self._in_tick:
+            msg = "tick() called from inside a tick"
+            raise InvalidStateError(msg)
+        self._in_tick = True
+        self._ticks += 1
+        try:
+            if self._channel.has_pending:
+                self._apply_commands()
+            if self._state is _RUNNING:
+                self._fire_timers()
+                self._dispatch_events()
+                self._run_tasks()
+                self._dispatch_async()
+                return True
+            if self._state is _BOOTING:
+                return True
+            self._stop()
+            return False
+        finally:
+            self._in_tick = False
+
+    def _apply_commands(self) -> None:
+        for command in self._channel.take_all():
+            self._commands_processed += 1
+            match command:
+                case ScheduleTask(task):
+                    self._apply_schedule_task(task)
+                case QueueEvent(event):
+                    self._apply_queue_event(event)
+                case Shutdown():
+                    self.shutdown()
+                case Emergency():
+                    self.emergency_stop()
+        self._settle_quit()
+
+    def _apply_schedule_task(self, task: Task) -> None:
+        try:
+            self.schedule_task(task)
+        except ValueError as exc:
+            self._tasks_rejected += 1
+            self._report("command", exc, task._describe())
+
+    def _apply_queue_event(self, event: object) -> None:
+        try:
+            self.queue_event(event)
+        except (TypeError, ValueError) as exc:
+            self._events_rejected += 1
+            self._report("command", exc, describe_callable(type(event)))
+
+    def _fire_timers(self) -> None:
+        if self._wheel:
+            self._timers_fired += fire_timers(self._wheel, self._work, self._clock.now())
+
+    def _dispatch_events(self) -> None:
+        if self._events and self._state is not _EMERGENCY:
+            dispatch_events(self._events, self._bus, self._scope, len(self._events))
+            self._settle_quit()
+
+    def _run_tasks(self) -> None:
+        if self._work and self._state is not _EMERGENCY:
+            self._executor.run(self._work, self._batch_size)
+            self._settle_quit()
+
+    def _dispatch_async(self) -> None:
+        if self._bus._queue and self._state is not _EMERGENCY:
+            self._bus.process_queue()
+            self._settle_quit()
+
+    def _settle_quit(self) -> None:
+        """Honour `HandlerContext.request_quit` at the end of a phase."""
+        if self._quit_requested:
+            self._quit_requested = False
+            self.shutdown()
+
+    # -- stopping and driving -------------------------------------------------------------------
+
+    def _stop(self) -> None:
+        """The first terminal tick: drain (STOPPING) or abandon (EMERGENCY), then report."""
+        if self._shutdown_report is None:
+            self._quit_requested = False
+            self._shutdown_report = stop(
+                self._state,
+                wheel=self._wheel,
+                events=self._events,
+                work=self._work,
+                bus=self._bus,
+                executor=self._executor,
+                scope=self._scope,
+                drain_limit=self._config.drain_limit,
+                ticks=self._ticks,
+            )
+
+    def run(self) -> ShutdownReport:
+        """Tick until the runtime stops, sleeping between ticks; return the `ShutdownReport`.
+
+        Between ticks it sleeps until the next timer deadline or until a `CommandSender.send`
+        wakes it, never spinning. With a clock that has ``advance`` (`ManualClock`), it jumps the
+        clock to the next deadline instead of waiting, and waits in real time only for commands
+        when nothing at all is pending. Called in STOPPING or EMERGENCY, it runs the terminal
+        tick and returns the report.
+
+        Raises:
+            InvalidStateError: the runtime is still BOOTING.
+        """
+        return run(self, self._channel)
+
+    def run_until_idle(self, max_ticks: int = DEFAULT_MAX_TICKS) -> int:
+        """Tick while something is ready now (`next_timeout() == 0.0`); return the tick count.
+
+        Future timers do not count as ready. Returns 0 if nothing was ready.
+
+        Raises:
+            LivelockError: work was still ready after `max_ticks` ticks.
+            TypeError / ValueError: `max_ticks` is not an int >= 1.
+        """
+        return run_until_idle(self, max_ticks)
+
+    def advance(self, seconds: float, max_ticks: int = DEFAULT_MAX_TICKS) -> None:
+        """Move virtual time forward by `seconds`, firing every timer due on the way on time.
+
+        The clock moves to each due deadline in turn and the runtime ticks until idle there, so
+        a callback sees ``clock.now()`` equal to its own rounded deadline, and timers scheduled
+        by callbacks within the span fire within it. While BOOTING it only moves the clock.
+
+        Raises:
+            TypeError: the clock has no ``advance`` method, or `seconds` is not a number.
+            ValueError: `seconds` is negative or not finite.
+            LivelockError: work stayed ready for `max_ticks` ticks at one point in time.
+        """
+        advance(self, seconds, max_ticks)
+
+    def shutdown_report(self) -> ShutdownReport | None:
+        """The report of the first terminal tick, or None before it ran. It never changes."""
+        return self._shutdown_report
+
+    # -- observing ------------------------------------------------------------------------------
+
+    def is_idle(self) -> bool:
+        """True when no event, task or async event is queued and no timer is pending."""
+        return not (self._events or self._work or self._bus._queue or self._wheel)
+
+    def next_timeout(self) -> float | None:
+        """Seconds until the runtime has something to do, for hosts that own their loop.
+
+        ``0.0`` when something is ready now (commands, events, tasks, async events, or a due
+        timer); the seconds until the earliest timer deadline when only timers are pending;
+        None when nothing is queued or pending. None while BOOTING. In STOPPING and EMERGENCY,
+        ``0.0`` until the terminal tick ran, then None.
+        """
+        state = self._state
+        if state is _RUNNING:
+            if (
+                self._events
+                or self._work
+                or self._bus._queue
+                or self._quit_requested
+                or self._channel.has_pending
+            ):
+                return 0.0
+            return self._wheel.seconds_until_next(self._clock.now())
+        if state is _BOOTING:
+            return None
+        return None if self._shutdown_report is not None else 0.0
+
+    def stats(self) -> RuntimeStats:
+        """A frozen snapshot of the queues and every counter."""
+        executor = self._executor
+        return RuntimeStats(
+            state=self._state,
+            event_queue_len=len(self._events),
+            work_queue_len=len(self._work),
+            work_dropped=self._work.dropped,
+            tasks_executed=executor.executed,
+            tasks_failed=executor.failed,
+            active_timers=len(self._wheel),
+            timers_dropped=self._wheel.dropped,
+            ticks=self._ticks,
+            tasks_rejected=self._tasks_rejected,
+            tasks_cancelled=executor.cancelled,
+            events_dispatched=self._bus.dispatched,
+            events_dropped=self._events.dropped + self._bus.dropped + self._events_rejected,
+            handler_errors=self._bus.handler_errors,
+            timers_fired=self._timers_fired,
+            commands_processed=self._commands_processed,
+            async_queue_len=self._bus.queue_len,
+        )
+
+    def _current_tick(self) -> int:
+        return self._ticks
+
+    def __repr__(self) -> str:
+        return (
+            f"<Runtime {self._state} ticks={self._ticks} events={len(self._events)}"
+            f" work={len(self._work)} timers={len(self._wheel)}>"
+        )

@@ -1,0 +1,75 @@
+"""`RuntimeStats` and `ShutdownReport`: frozen snapshots of what a runtime did."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kernel._state import RuntimeState
+
+__all__ = ["RuntimeStats", "ShutdownReport"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimeStats:
+    """A snapshot of a runtime's queues and cumulative counters (`Runtime.stats()`).
+
+    Work offered to the runtime is always either run (``tasks_executed``), failed
+    (``tasks_failed``), cancelled, rejected, dropped, or still queued, and the counters say which.
+    """
+
+    state: RuntimeState
+    """The lifecycle state."""
+    event_queue_len: int
+    """Events waiting in the priority event queue."""
+    work_queue_len: int
+    """Tasks waiting in the work queue, cancelled ones not yet at the front included."""
+    work_dropped: int
+    """Tasks (and timer fires) refused because the work queue was full."""
+    tasks_executed: int
+    """Tasks that completed without raising."""
+    tasks_failed: int
+    """Tasks that raised."""
+    active_timers: int
+    """Live timers: pending, not cancelled."""
+    timers_dropped: int
+    """Timer schedules refused (capacity, or a stopping runtime)."""
+    ticks: int
+    """Calls of `tick()`, in any state."""
+    tasks_rejected: int
+    """Tasks refused because the runtime was not RUNNING, or was not given a schedulable task."""
+    tasks_cancelled: int
+    """Cancelled tasks that left the queue without running."""
+    events_dispatched: int
+    """Events dispatched by the bus: queued, async and emitted."""
+    events_dropped: int
+    """Events refused: a full event queue, or a runtime shutting down."""
+    handler_errors: int
+    """Exceptions raised by event handlers (caught and reported)."""
+    timers_fired: int
+    """Timer fires whose task was queued."""
+    commands_processed: int
+    """Commands taken from the channel, whether applied, ignored or rejected."""
+    async_queue_len: int
+    """Events waiting in the bus's async queue."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ShutdownReport:
+    """What the first terminal tick did: drained, abandoned and cancelled (`Runtime.run()`)."""
+
+    state: RuntimeState
+    """STOPPING or EMERGENCY: how the runtime stopped."""
+    tasks_drained: int
+    """Tasks the STOPPING drain ran (successful or failed)."""
+    events_drained: int
+    """Events the STOPPING drain dispatched (queued and async)."""
+    tasks_abandoned: int
+    """Queued tasks that never ran: left at the drain limit, or by EMERGENCY."""
+    events_abandoned: int
+    """Queued events never dispatched: left at the drain limit, or by EMERGENCY."""
+    timers_cancelled: int
+    """Timers still pending at the stop, cancelled then."""
+    ticks: int
+    """``stats().ticks`` when the report was made."""

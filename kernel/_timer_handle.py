@@ -1,0 +1,238 @@
+"""Timer handles: what `TimerWheel.schedule` and `schedule_periodic` return (docs/timer_wheel.md).
+
+A handle *is* the wheel's entry for its timer (one object per timer, no separate record), so it
+holds only what the wheel needs: the callable, its exact deadline, its id, and the slot it sits in.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from typing import TYPE_CHECKING, ClassVar, Final, NewType
+
+from kernel._task import describe_callable
+from kernel._validate import check_delay
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+
+    from kernel._timer_wheel import Slot
+    from kernel._work_queue import WorkQueue
+
+__all__ = ["MissedTicks", "PeriodicTimer", "TimerHandle", "TimerId", "new_timer_id"]
+
+TimerId = NewType("TimerId", int)
+"""A timer's identity: an int unique within the process."""
+
+# Process-wide, like task ids: an id from one runtime can never cancel another runtime's timer.
+_timer_ids: Final = itertools.count(1)
+
+
+def new_timer_id() -> TimerId:
+    """Return a fresh, process-unique `TimerId`."""
+    return TimerId(next(_timer_ids))
+
+
+class MissedTicks(enum.Enum):
+    """What a periodic timer does about periods that passed while the loop was busy."""
+
+    SKIP = "skip"
+    """Stay on the grid ``start + k * interval``: after a stall, fire once and count the skipped
+    periods in `TimerHandle.missed_ticks`. No drift, no catch-up burst. The default."""
+    DELAY = "delay"
+    """Re-arm at ``fire time + interval`` (the reference system's behaviour; drifts)."""
+
+
+class TimerHandle:
+    """A scheduled timer: cancel it, re-arm it, or ask when it fires.
+
+    Handles do not cancel when garbage-collected (``rt.schedule_delayed(1, fn)`` must not be
+    cancelled at once); leaving a ``with`` block does cancel. Use a handle on the runtime's thread.
+    """
+
+    __slots__ = ("_args", "_fn", "_id", "_name", "_priority", "_slot", "_when")
+
+    failed: ClassVar[bool] = False
+    """True if the timer could not be scheduled (capacity, or a stopping runtime)."""
+    _phase: ClassVar[str] = "timer"
+    _missed: int = 0
+
+    def __init__(
+        self,
+        timer_id: TimerId,
+        when: float,
+        fn: Callable[..., object] | None,
+        args: tuple[object, ...],
+        priority: int,
+        name: str | None,
+    ) -> None:
+        self._id = timer_id
+        self._when = when  # the exact (unrounded) deadline in clock seconds
+        self._fn = fn
+        self._args = args
+        self._priority = priority
+        self._name = name
+        self._slot: Slot | None = None  # where the wheel filed it; None once it cannot fire
+
+    @property
+    def id(self) -> TimerId:
+        """This timer's process-unique id (also for `Runtime.cancel_timer`)."""
+        return self._id
+
+    @property
+    def pending(self) -> bool:
+        """True while the timer can still fire."""
+        return self._slot is not None
+
+    @property
+    def deadline(self) -> float | None:
+        """The next deadline in clock seconds, rounded up to the resolution; None unless pending."""
+        slot = self._slot
+        return None if slot is None else slot.wheel._deadline_seconds(self._when)
+
+    @property
+    def missed_ticks(self) -> int:
+        """Periods a periodic timer skipped (cumulative); always 0 for a one-shot."""
+        return self._missed
+
+    def cancel(self) -> bool:
+        """Stop the timer from firing. Idempotent; works from inside any callback.
+
+        A task the timer already queued still runs.
+
+        Returns:
+            True if the timer was pending; False if it already fired (one-shot), was cancelled,
+            or failed.
+        """
+        slot = self._slot
+        if slot is None:
+            return False
+        slot.wheel._remove(self)
+        return True
+
+    def reset(self, delay: float) -> bool:
+        """Re-arm a pending timer to fire `delay` seconds from now; a periodic's grid restarts there.
+
+        O(1): a deadline moved later is rewritten in place, and the wheel re-files the timer
+        when its old slot comes due. A task the timer already queued still runs.
+
+        Returns:
+            True if the timer was pending; False (nothing changes) otherwise.
+
+        Raises:
+            TypeError: `delay` is not a number.
+            ValueError: `delay` is negative or not finite (checked even when not pending).
+        """
+        seconds = check_delay(delay)
+        slot = self._slot
+        if slot is None:
+            return False
+        slot.wheel._rearm(self, seconds)
+        return True
+
+    def __enter__(self) -> TimerHandle:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.cancel()
+
+    # -- the work-item protocol (see WorkOwner): a fired timer's task --------------------------
+
+    def _fire_into(self, work: WorkQueue) -> bool:
+        """Queue this timer's callback as a task; True if it was queued."""
+        fn = self._fn
+        assert fn is not None  # a timer that fires is pending, so it holds its callable
+        if work.push((fn, self._args, self), self._priority):
+            return True
+        self._release()
+        return False
+
+    def _start(self) -> bool:
+        return True
+
+    def _finish(self, ok: bool) -> None:
+        self._release()
+
+    def _abandon(self) -> bool:
+        self._finish(False)
+        return True
+
+    def _release(self) -> None:
+        # A one-shot fires once: drop what the callable holds as soon as it is done with.
+        self._fn = None
+        self._args = ()
+
+    def _describe(self) -> str:
+        if self._name is not None:
+            return self._name
+        return describe_callable(self._fn) if self._fn is not None else f"Timer({self._id})"
+
+    def __repr__(self) -> str:
+        state = "failed" if self.failed else ("pending" if self._slot is not None else "done")
+        return f"<{type(self).__name__} {self._id} {self._describe()!r} {state}>"
+
+
+class PeriodicTimer(TimerHandle):
+    """A timer that fires every `interval` seconds until cancelled (see `MissedTicks`)."""
+
+    __slots__ = ("_anchor", "_count", "_interval", "_missed", "_policy", "_queued")
+
+    def __init__(
+        self,
+        timer_id: TimerId,
+        when: float,
+        fn: Callable[..., object],
+        args: tuple[object, ...],
+        priority: int,
+        name: str | None,
+        interval: float,
+        policy: MissedTicks,
+    ) -> None:
+        super().__init__(timer_id, when, fn, args, priority, name)
+        self._interval = interval
+        self._policy = policy
+        self._anchor = when  # the grid: deadline number k is anchor + k * interval
+        self._count = 0
+        self._missed = 0
+        self._queued = False  # at most one queued task at a time (SPEC §11)
+
+    @property
+    def interval(self) -> float:
+        """Seconds between deadlines."""
+        return self._interval
+
+    @property
+    def policy(self) -> MissedTicks:
+        """How missed periods are handled."""
+        return self._policy
+
+    def _fire_into(self, work: WorkQueue) -> bool:
+        if self._queued:
+            self._missed += 1
+            return False
+        fn = self._fn
+        assert fn is not None
+        self._queued = work.push((fn, self._args, self), self._priority)
+        return self._queued
+
+    def _finish(self, ok: bool) -> None:
+        self._queued = False
+
+    def _release(self) -> None:
+        # Nothing to free while the timer can fire again; `TimerWheel` releases on cancel.
+        if self._slot is None:
+            super()._release()
+
+
+class FailedTimer(TimerHandle):
+    """The handle returned when a timer could not be scheduled; it never fires."""
+
+    __slots__ = ()
+
+    failed: ClassVar[bool] = True

@@ -1,0 +1,572 @@
+"""`TimerWheel`: a hierarchical timer wheel with cascading, in the manner of tokio's.
+
+Time is counted in integer *ticks* of `resolution` seconds on the clock's own scale. Six levels of
+64 slots each cover 64**6 ticks (2.2 years at 1 ms); a timer goes to the level of the highest
+base-64 digit in which its deadline tick differs from the wheel's position, and when its coarse
+slot comes due it drops to a finer level, so it fires on its own tick. Deadlines beyond the top
+level wait in an overflow heap. docs/timer_wheel.md explains the layout, with a diagram.
+
+Costs (n = pending timers): schedule O(1); cancel O(1); a deadline pushed later O(1) (the timer
+is re-filed when its old slot comes due); firing O(1) amortised per timer plus O(k log k) to
+order the k timers that fire together; `next_deadline()` O(1) when cached, else O(levels + s)
+for the s timers of the earliest occupied slot.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from typing import TYPE_CHECKING, Final, final
+
+from kernel._task import Priority, check_name
+from kernel._timer_handle import (
+    FailedTimer,
+    MissedTicks,
+    PeriodicTimer,
+    TimerHandle,
+    TimerId,
+    new_timer_id,
+)
+from kernel._validate import (
+    check_callable,
+    check_delay,
+    check_instance,
+    check_interval,
+    check_positive_int,
+    check_priority,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kernel._clock import Clock
+
+__all__ = ["LEVELS", "SLOT_BITS", "Slot", "TimerWheel"]
+
+SLOT_BITS: Final = 6
+"""64 slots per level: a level's occupancy fits one machine word (tokio, Linux)."""
+SLOTS: Final = 1 << SLOT_BITS
+LEVELS: Final = 6
+"""Six levels reach 64**6 ticks: about 2.2 years at the default 1 ms resolution."""
+HORIZON_BITS: Final = SLOT_BITS * LEVELS
+_DUE: Final = -1
+"""The level number of the slot holding timers already due (deadline at or before the position)."""
+_FAR: Final = LEVELS
+"""The level number of the overflow slot (deadlines beyond the top level)."""
+TICK_TOLERANCE: Final = 1e-9
+"""Of a tick: float noise in ``now + delay`` must never push a deadline into the next tick."""
+
+
+@final
+class Slot:
+    """One bucket of timers; `live` counts the timers that still belong to it."""
+
+    __slots__ = ("bit", "entries", "index", "level", "live", "wheel")
+
+    def __init__(self, wheel: TimerWheel, level: int, index: int) -> None:
+        self.wheel = wheel
+        self.level = level
+        self.index = index
+        self.bit = 1 << index if 0 <= level < LEVELS else 0
+        self.entries: list[TimerHandle] = []
+        self.live = 0
+
+
+@final
+class TimerWheel:
+    """Pending timers in a six-level hierarchical wheel, firing never early and in order.
+
+    A timer fires in the first `expire` call whose time is at or after its deadline rounded up to
+    `resolution`; timers firing together come out ordered by exact deadline, then scheduling
+    order. Cancelled timers free their place at once, and a slot whose timers were all cancelled
+    is emptied on the spot, so cancelled timers neither hold memory nor wake the loop.
+
+    Args:
+        clock: the time source for `schedule` and `reset`.
+        resolution: seconds per tick, the rounding step of deadlines.
+        max_timers: the most live timers; scheduling past it returns a failed handle.
+
+    Not thread-safe: schedule, cancel and expire on one thread.
+    """
+
+    __slots__ = (
+        "_by_id",
+        "_clock",
+        "_closed",
+        "_dropped",
+        "_due",
+        "_elapsed",
+        "_far",
+        "_far_heap",
+        "_hz",
+        "_max_timers",
+        "_next_dirty",
+        "_next_slot",
+        "_next_tick",
+        "_occupied",
+        "_resolution",
+        "_slots",
+    )
+
+    def __init__(self, clock: Clock, *, resolution: float = 0.001, max_timers: int = 1024) -> None:
+        check_positive_int(max_timers, "max_timers")
+        self._clock = clock
+        self._resolution = resolution
+        # A tick's time is `tick / hz`: for resolutions like 0.001 that division is exact where
+        # `tick * resolution` is not, so reported deadlines read as written (7.22, not 7.2200…01).
+        self._hz = 1.0 / resolution
+        self._max_timers = max_timers
+        self._slots = [Slot(self, level, i) for level in range(LEVELS) for i in range(SLOTS)]
+        self._occupied = [0] * LEVELS  # bit i of level L set <=> slot L*64+i has live timers
+        self._due = Slot(self, _DUE, 0)
+        self._far = Slot(self, _FAR, 0)
+        self._far_heap: list[tuple[int, int, TimerHandle]] = []
+        self._by_id: dict[TimerId, TimerHandle] = {}
+        self._elapsed = self._now_tick(clock.now())  # every slot before this tick is processed
+        self._next_tick: int | None = None  # exact earliest deadline tick, valid unless dirty
+        self._next_slot: Slot | None = None  # the slot that deadline came from
+        self._next_dirty = False
+        self._dropped = 0
+        self._closed = False
+
+    # -- public API -----------------------------------------------------------------------------
+
+    @property
+    def resolution(self) -> float:
+        """Seconds per tick."""
+        return self._resolution
+
+    @property
+    def max_timers(self) -> int:
+        """The most live timers."""
+        return self._max_timers
+
+    @property
+    def dropped(self) -> int:
+        """Schedules refused because the wheel was full or closed (cumulative)."""
+        return self._dropped
+
+    def __len__(self) -> int:
+        """The number of live (pending) timers. O(1)."""
+        return len(self._by_id)
+
+    def schedule(
+        self,
+        delay: float,
+        fn: Callable[..., object],
+        /,
+        *args: object,
+        priority: int = Priority.NORMAL,
+        name: str | None = None,
+    ) -> TimerHandle:
+        """Fire ``fn(*args)`` once, `delay` seconds from now (rounded up to the resolution).
+
+        Runtime complexity: O(1).
+
+        Returns:
+            A pending handle, or a failed one (counted in `dropped`) if the wheel is full or
+            closed.
+
+        Raises:
+            TypeError / ValueError: a bad `delay`, `fn`, `priority` or `name`.
+        """
+        seconds = check_delay(delay)
+        _check_timer_args(fn, priority, name)
+        if self._is_full():
+            return self._failed()
+        now = self._clock.now()
+        handle = TimerHandle(new_timer_id(), now + seconds, fn, args, priority, name)
+        self._add(handle, now)
+        return handle
+
+    def schedule_periodic(
+        self,
+        interval: float,
+        fn: Callable[..., object],
+        /,
+        *args: object,
+        priority: int = Priority.NORMAL,
+        name: str | None = None,
+        missed: MissedTicks = MissedTicks.SKIP,
+    ) -> TimerHandle:
+        """Fire ``fn(*args)`` every `interval` seconds, first at ``now + interval``.
+
+        Runtime complexity: O(1).
+
+        Raises:
+            TypeError / ValueError: a bad `interval`, `fn`, `priority`, `name` or `missed`.
+        """
+        seconds = check_interval(interval)
+        _check_timer_args(fn, priority, name)
+        check_instance(missed, MissedTicks, "missed", "a MissedTicks")
+        if self._is_full():
+            return self._failed()
+        now = self._clock.now()
+        handle = PeriodicTimer(
+            new_timer_id(), now + seconds, fn, args, priority, name, seconds, missed
+        )
+        self._add(handle, now)
+        return handle
+
+    def cancel(self, timer_id: int) -> bool:
+        """Cancel the pending timer with this id. O(1).
+
+        Returns:
+            True if it was pending; False for an unknown, fired, cancelled or failed id.
+        """
+        handle = self._by_id.get(timer_id)  # type: ignore[call-overload]  # any int may be asked
+        return handle is not None and handle.cancel()
+
+    def next_deadline(self) -> float | None:
+        """The earliest deadline of a live timer, in clock seconds (rounded), or None.
+
+        Runtime complexity: O(1) when cached; otherwise O(levels) plus the timers in the
+        earliest occupied slot.
+        """
+        tick = self.next_tick()
+        return None if tick is None else tick / self._hz
+
+    def seconds_until_next(self, now: float) -> float | None:
+        """Seconds from `now` to the earliest deadline: 0.0 if a timer is due, None if none."""
+        tick = self.next_tick()
+        if tick is None:
+            return None
+        if tick <= self._now_tick(now):
+            return 0.0
+        return tick / self._hz - now
+
+    def next_tick(self) -> int | None:
+        """The earliest deadline of a live timer as a tick number, or None."""
+        if self._next_dirty:
+            self._find_next()
+        return self._next_tick
+
+    def expire(self, now: float) -> list[TimerHandle]:
+        """Advance to `now` and return the timers due, ordered by (exact deadline, scheduling order).
+
+        One-shot timers returned are no longer pending. Periodic timers are re-armed on their
+        grid (`MissedTicks.SKIP`, counting skipped periods) or at ``now + interval``
+        (`MissedTicks.DELAY`). A clock jump visits only occupied slots, never every tick between.
+        """
+        if not self._by_id:
+            return []
+        now_tick = self._now_tick(now)
+        next_tick = self.next_tick()
+        if next_tick is None or next_tick > now_tick:
+            return []
+        fired: list[tuple[float, TimerId, TimerHandle]] = []
+        while True:
+            slot, start = self._earliest_slot()
+            if slot is None or start > now_tick:
+                break
+            self._elapsed = max(self._elapsed, start)
+            self._process(slot, now, now_tick, fired)
+        self._elapsed = max(self._elapsed, now_tick)
+        self._next_dirty = True
+        fired.sort()
+        return [handle for _, _, handle in fired]
+
+    def cancel_all(self) -> int:
+        """Cancel every pending timer; return how many there were. O(n)."""
+        handles = list(self._by_id.values())
+        for handle in handles:
+            handle._slot = None
+            handle._release()
+        for slot in (*self._slots, self._due, self._far):
+            slot.entries.clear()
+            slot.live = 0
+        self._occupied = [0] * LEVELS
+        self._far_heap.clear()
+        self._by_id.clear()
+        self._next_tick = None
+        self._next_slot = None
+        self._next_dirty = False
+        return len(handles)
+
+    def close(self) -> None:
+        """Refuse (and count) every later schedule; pending timers stay. Idempotent."""
+        self._closed = True
+
+    def __repr__(self) -> str:
+        return (
+            f"<TimerWheel live={len(self._by_id)} next_deadline={self.next_deadline()}"
+            f" resolution={self._resolution} max_timers={self._max_timers}>"
+        )
+
+    # -- time conversion ------------------------------------------------------------------------
+
+    def _deadline_tick(self, when: float) -> int:
+        """The tick a deadline rounds up to (``ceil``, forgiving float noise)."""
+        return math.ceil(when * self._hz - TICK_TOLERANCE)
+
+    def _now_tick(self, now: float) -> int:
+        """The last tick whose time (``tick / hz``) is at or before `now`."""
+        hz = self._hz
+        tick = math.floor(now * hz)
+        if (tick + 1) / hz <= now:
+            return tick + 1
+        if tick / hz > now:
+            return tick - 1
+        return tick
+
+    def _deadline_seconds(self, when: float) -> float:
+        return self._deadline_tick(when) / self._hz
+
+    # -- filing ---------------------------------------------------------------------------------
+
+    def _is_full(self) -> bool:
+        return self._closed or len(self._by_id) >= self._max_timers
+
+    def _failed(self) -> TimerHandle:
+        self._dropped += 1
+        return FailedTimer(new_timer_id(), math.nan, None, (), Priority.NORMAL, None)
+
+    def _add(self, handle: TimerHandle, now: float) -> None:
+        if not self._by_id:
+            # An empty wheel can jump to the present, so new timers land on the finest levels.
+            self._elapsed = max(self._elapsed, self._now_tick(now))
+        self._by_id[handle._id] = handle
+        self._file(handle, self._deadline_tick(handle._when))
+
+    def _file(self, handle: TimerHandle, tick: int) -> None:
+        """Put a live timer in the slot for `tick`, relative to the wheel's position."""
+        elapsed = self._elapsed
+        if tick <= elapsed:
+            slot = self._due
+        else:
+            diff = tick ^ elapsed
+            if diff >> HORIZON_BITS:
+                slot = self._far
+                heapq.heappush(self._far_heap, (tick, handle._id, handle))
+            else:
+                level = (diff.bit_length() - 1) // SLOT_BITS
+                slot = self._slots[level * SLOTS + ((tick >> (level * SLOT_BITS)) & (SLOTS - 1))]
+                if not slot.live:
+                    self._occupied[level] |= slot.bit
+        if slot is not self._far:
+            slot.entries.append(handle)
+        slot.live += 1
+        handle._slot = slot
+        if not self._next_dirty:
+            next_tick = self._next_tick
+            if next_tick is None or tick < next_tick:
+                self._next_tick = tick
+                self._next_slot = slot
+
+    def _remove(self, handle: TimerHandle) -> None:
+        """Take a pending timer out (cancel, or before re-filing it earlier)."""
+        slot = handle._slot
+        assert slot is not None
+        handle._slot = None
+        del self._by_id[handle._id]
+        handle._release()
+        self._unlink(slot)
+
+    def _unlink(self, slot: Slot) -> None:
+        """One timer left `slot`; empty the slot on the spot if it was the last live one."""
+        slot.live -= 1
+        if not slot.live:
+            slot.entries.clear()
+            if slot is self._far:
+                self._far_heap.clear()
+            else:
+                self._occupied[slot.level] &= ~slot.bit
+        if slot is self._next_slot:
+            self._next_dirty = True
+
+    def _rearm(self, handle: TimerHandle, delay: float) -> None:
+        """Move a pending timer's next deadline to ``now + delay`` (`TimerHandle.reset`)."""
+        when = self._clock.now() + delay
+        if isinstance(handle, PeriodicTimer):
+            handle._anchor = when
+            handle._count = 0
+        if when >= handle._when:
+            # Later: rewrite in place; the old slot re-files it when it comes due.
+            handle._when = when
+            if handle._slot is self._next_slot:
+                self._next_dirty = True
+            return
+        slot = handle._slot
+        assert slot is not None
+        self._unlink(slot)
+        handle._when = when
+        self._file(handle, self._deadline_tick(when))
+
+    # -- expiring -------------------------------------------------------------------------------
+
+    def _earliest_slot(self) -> tuple[Slot | None, int]:
+        """The first slot to process and the tick at which it comes due."""
+        if self._due.live:
+            return self._due, self._elapsed
+        elapsed = self._elapsed
+        for level in range(LEVELS):
+            occupied = self._occupied[level]
+            if occupied:
+                index = (occupied & -occupied).bit_length() - 1
+                shift = level * SLOT_BITS
+                start = (elapsed >> (shift + SLOT_BITS) << (shift + SLOT_BITS)) | (index << shift)
+                return self._slots[level * SLOTS + index], start
+        if self._far.live:
+            # Overflow timers enter the wheel when their 2**36-tick block begins.
+            return self._far, self._far_heap[0][0] >> HORIZON_BITS << HORIZON_BITS
+        return None, 0
+
+    def _take(self, slot: Slot) -> list[TimerHandle]:
+        """Empty `slot` (for overflow: its due block) and return the timers that belonged to it."""
+        if slot is self._far:
+            block = self._elapsed >> HORIZON_BITS
+            heap = self._far_heap
+            taken: dict[int, TimerHandle] = {}  # a timer re-filed earlier may sit in the heap twice
+            while heap and heap[0][0] >> HORIZON_BITS <= block:
+                handle = heapq.heappop(heap)[2]
+                if handle._slot is slot:
+                    taken[id(handle)] = handle
+            members = list(taken.values())
+        else:
+            members = [handle for handle in slot.entries if handle._slot is slot]
+            slot.entries = []
+            if slot.level != _DUE:
+                self._occupied[slot.level] &= ~slot.bit
+        slot.live -= len(members)
+        if slot is self._far and not slot.live:
+            self._far_heap.clear()  # only stale duplicates can be left
+        return members
+
+    def _process(
+        self,
+        slot: Slot,
+        now: float,
+        now_tick: int,
+        fired: list[tuple[float, TimerId, TimerHandle]],
+    ) -> None:
+        """Fire the due timers of `slot` and re-file the others one level finer (cascading)."""
+        deadline_tick = self._deadline_tick
+        for handle in self._take(slot):
+            tick = deadline_tick(handle._when)
+            if tick > now_tick:
+                self._file(handle, tick)
+                continue
+            fired.append((handle._when, handle._id, handle))
+            if isinstance(handle, PeriodicTimer):
+                self._file(handle, self._next_period(handle, now, now_tick))
+            else:
+                handle._slot = None
+                del self._by_id[handle._id]
+
+    def _next_period(self, handle: PeriodicTimer, now: float, now_tick: int) -> int:
+        """Move a fired periodic timer to its next deadline; return that deadline's tick."""
+        if handle._policy is MissedTicks.DELAY:
+            handle._when = now + handle._interval
+            return max(self._deadline_tick(handle._when), now_tick + 1)
+        anchor, interval, count = handle._anchor, handle._interval, handle._count
+        # The first grid point after now: estimate by division, then step to be exact.
+        nxt = max(count + 1, math.floor((now - anchor) / interval))
+        while self._deadline_tick(anchor + nxt * interval) <= now_tick:
+            nxt += 1
+        while nxt - 1 > count and self._deadline_tick(anchor + (nxt - 1) * interval) > now_tick:
+            nxt -= 1
+        handle._missed += nxt - count - 1
+        handle._count = nxt
+        handle._when = anchor + nxt * interval
+        return self._deadline_tick(handle._when)
+
+    # -- the next deadline ----------------------------------------------------------------------
+
+    def _find_next(self) -> None:
+        """Recompute the exact earliest deadline and cache it with its slot."""
+        self._next_dirty = False
+        while True:
+            slot, start = self._earliest_slot()
+            if slot is None:
+                self._next_tick = self._next_slot = None
+                return
+            tick: int | None
+            if slot is self._far:
+                tick = self._far_front()
+            else:
+                end = self._elapsed + 1 if slot is self._due else start + _width(slot.level)
+                tick = self._earliest_in(slot, end)
+            if tick is not None:
+                self._next_tick = tick
+                self._next_slot = slot
+                return
+
+    def _earliest_in(self, slot: Slot, end: int) -> int | None:
+        """The earliest deadline in `slot` that lies before `end`.
+
+        Timers re-armed past the slot (deadlines moved later in place) are re-filed now; if
+        nothing else is left, returns None and the slot is empty.
+        """
+        best: int | None = None
+        stale: list[tuple[TimerHandle, int]] = []
+        for handle in slot.entries:
+            if handle._slot is slot:
+                tick = self._deadline_tick(handle._when)
+                if tick >= end:
+                    stale.append((handle, tick))
+                elif best is None or tick < best:
+                    best = tick
+        if best is None:
+            for handle, tick in stale:
+                self._unlink(slot)
+                self._file(handle, tick)
+        return best
+
+    def _far_front(self) -> int:
+        """The earliest overflow deadline, after dropping or re-sorting stale heap entries."""
+        heap = self._far_heap
+        while True:
+            tick, _, handle = heap[0]
+            actual = self._deadline_tick(handle._when)
+            if handle._slot is self._far and actual == tick:
+                return tick
+            heapq.heappop(heap)
+            if handle._slot is self._far:
+                heapq.heappush(heap, (actual, handle._id, handle))
+
+    # -- invariants -----------------------------------------------------------------------------
+
+    def _check(self) -> None:
+        """Assert the wheel's invariants (for tests)."""
+        live = [h for h in self._by_id.values() if h._slot is not None]
+        assert len(live) == len(self._by_id)
+        assert len(self._by_id) <= self._max_timers
+        for level in range(LEVELS):
+            for index in range(SLOTS):
+                slot = self._slots[level * SLOTS + index]
+                members = [h for h in slot.entries if h._slot is slot]
+                assert slot.live == len(members), (level, index)
+                assert bool(self._occupied[level] >> index & 1) == (slot.live > 0)
+                if not slot.live:
+                    assert not slot.entries
+        for special in (self._due, self._far):
+            entries = [e[2] for e in self._far_heap] if special is self._far else special.entries
+            assert special.live == len({id(h) for h in entries if h._slot is special})
+        assert sum(s.live for s in (*self._slots, self._due, self._far)) == len(self._by_id)
+        for handle in self._by_id.values():
+            home = handle._slot
+            assert home is not None
+            if home.level == _DUE or home is self._far:
+                continue
+            start = self._slot_start(home)
+            assert start > self._elapsed
+            # Never filed past its deadline; a deadline re-armed in place only moves later.
+            assert self._deadline_tick(handle._when) >= start
+        if not self._next_dirty:
+            ticks = [self._deadline_tick(h._when) for h in self._by_id.values()]
+            assert self._next_tick == (min(ticks) if ticks else None)
+
+    def _slot_start(self, slot: Slot) -> int:
+        shift = slot.level * SLOT_BITS
+        base = self._elapsed >> (shift + SLOT_BITS) << (shift + SLOT_BITS)
+        return base | (slot.index << shift)
+
+
+def _width(level: int) -> int:
+    return 1 << (level * SLOT_BITS)
+
+
+def _check_timer_args(fn: object, priority: object, name: object) -> None:
+    check_callable(fn)
+    check_priority(priority)
+    check_name(name)

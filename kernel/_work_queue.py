@@ -1,0 +1,48 @@
+"""`WorkQueue`: the bounded queue of work the executor runs, priority first, then FIFO."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar, Protocol, TypeAlias
+
+from kernel._lanes import PriorityLanes
+
+__all__ = ["WorkItem", "WorkOwner", "WorkQueue"]
+
+
+class WorkOwner(Protocol):
+    """What the executor needs from the object behind a queued item (a `Task` or a timer)."""
+
+    _phase: ClassVar[str]
+
+    def _start(self) -> bool:
+        """Return False if the item must be skipped (a cancelled task)."""
+        ...
+
+    def _finish(self, ok: bool) -> None:
+        """Record that the callable returned (`ok`) or raised."""
+        ...
+
+    def _describe(self) -> str:
+        """Name the work in an error report."""
+        ...
+
+    def _abandon(self) -> bool:
+        """The item will never run; return False if it was a cancelled task."""
+        ...
+
+
+WorkItem: TypeAlias = tuple[Callable[..., object], tuple[object, ...], WorkOwner | None]
+"""``(fn, args, owner)``: call ``fn(*args)``; `owner` is None for bare `schedule_work` calls."""
+
+
+class WorkQueue(PriorityLanes[WorkItem]):
+    """The runtime's bounded work queue: lowest priority value first, FIFO among equals.
+
+    Push and pop are O(1) for the named `Priority` levels (one deque per level) and O(log p) the
+    first time an ad-hoc priority is used, p being the number of distinct priorities queued. A full
+    queue rejects the newest item and counts it in `dropped` (``work_dropped`` in the stats).
+    Cancelled tasks stay queued, and counted in ``len()``, until they reach the front.
+    """
+
+    __slots__ = ()
