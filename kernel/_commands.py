@@ -1,15 +1,16 @@
 """Commands from other threads: the command types, `CommandSender`, and the channel behind it.
 
-The channel is one `queue.SimpleQueue` shared by every sender of a runtime: `put` never blocks,
-and a `run()` waiting for work blocks in the queue's own `get(timeout=...)`, so a `send()` from
-any thread wakes it at once, with no self-pipe and no polling (docs/threading.md).
+The channel is one `queue.SimpleQueue` shared by every sender of a runtime, plus a
+`threading.Event` that a waiting `run()` sleeps on: `send()` never blocks and wakes it at once,
+with no self-pipe and no polling (docs/threading.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import queue
-from typing import TypeAlias, final
+import threading
+from typing import Final, TypeAlias, final
 
 from kernel._task import Task
 from kernel._validate import check_instance
@@ -64,31 +65,29 @@ _COMMAND_TYPES = (Shutdown, Emergency, ScheduleTask, QueueEvent)
 
 
 class CommandChannel:
-    """The FIFO of commands on their way to one runtime. Thread-safe to put into.
+    """The FIFO of commands on their way to one runtime, with a wake-up for a waiting loop.
 
-    Only the runtime's thread takes commands out (`take_all`, `wait`).
+    Any thread may `put`; only the runtime's thread takes commands out (`take_all`) or waits.
+    A sender appends, then sets the wake-up event; the loop clears the event and checks the queue
+    before it waits, so a command sent at any moment either is seen or ends the wait at once.
     """
 
-    __slots__ = ("_held", "_queue")
+    __slots__ = ("_queue", "_wakeup", "empty")
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[RuntimeCommand] = queue.SimpleQueue()
-        # A command `wait()` took out of the queue to learn that one arrived; it goes first.
-        self._held: list[RuntimeCommand] = []
+        self._wakeup = threading.Event()
+        self.empty: Final = self._queue.empty
+        """Return True if no command is waiting (a C call: the runtime asks on every tick)."""
 
     def put(self, command: RuntimeCommand) -> None:
-        """Append `command`; never blocks. Thread-safe."""
+        """Append `command` and wake a waiting loop; never blocks. Thread-safe."""
         self._queue.put(command)
-
-    @property
-    def has_pending(self) -> bool:
-        """True if a command is waiting to be taken."""
-        return bool(self._held) or not self._queue.empty()
+        self._wakeup.set()
 
     def take_all(self) -> list[RuntimeCommand]:
         """Remove and return every command sent so far, in the order sent."""
-        commands = self._held
-        self._held = []
+        commands: list[RuntimeCommand] = []
         get = self._queue.get_nowait
         try:
             while True:
@@ -97,18 +96,15 @@ class CommandChannel:
             return commands
 
     def wait(self, timeout: float | None) -> bool:
-        """Block until a command arrives or `timeout` seconds pass (None: no limit).
+        """Block until a command is waiting or `timeout` seconds pass (None: no limit).
 
         Returns:
-            True if a command is waiting (it stays queued for `take_all`).
+            True if a command is waiting.
         """
-        if self._held:
+        self._wakeup.clear()
+        if not self._queue.empty():
             return True
-        try:
-            self._held.append(self._queue.get(timeout=timeout))
-        except queue.Empty:
-            return False
-        return True
+        return self._wakeup.wait(timeout)
 
 
 @final

@@ -53,48 +53,55 @@ class Executor:
     def run(self, work: WorkQueue, limit: int) -> int:
         """Run up to `limit` items that were queued when the call began; return how many ran.
 
-        Cancelled tasks met on the way are skipped without using one of the `limit` slots. Work
-        queued by the callables themselves waits for the next call.
+        Items leave the queue's count as the batch takes them, a chunk at a time, so work the
+        callables queue meanwhile sees the room they free. Cancelled tasks met on the way are
+        skipped without using one of the `limit` slots. Work queued by the callables themselves
+        waits for the next call. Runtime complexity: O(1) per item.
         """
         ran = failed = cancelled = 0
         sink = self._sink
+        taken = 0  # items counted off the queue and not yet popped
         try:
             for lane, count in work.begin_batch():
                 popleft = lane.popleft
                 while count and ran < limit:
-                    count -= 1
-                    fn, args, owner = popleft()
-                    work._len -= 1
-                    if owner is None:
-                        ran += 1
-                        try:
-                            fn(*args)
-                        except Exception as exc:
-                            failed += 1
-                            sink("task", exc, describe_callable(fn))
-                        except BaseException:
-                            failed += 1
-                            raise
-                    elif owner._start():
-                        ran += 1
-                        try:
-                            fn(*args)
-                        except Exception as exc:
-                            failed += 1
-                            description = owner._describe()
-                            owner._finish(False)
-                            sink(owner._phase, exc, description)
-                        except BaseException:
-                            failed += 1
-                            owner._finish(False)
-                            raise
+                    taken = min(count, limit - ran)
+                    count -= taken
+                    work._len -= taken
+                    for _ in range(taken):
+                        fn, args, owner = popleft()
+                        taken -= 1
+                        if owner is None:
+                            ran += 1
+                            try:
+                                fn(*args)
+                            except Exception as exc:
+                                failed += 1
+                                sink("task", exc, describe_callable(fn))
+                            except BaseException:
+                                failed += 1
+                                raise
+                        elif owner._start():
+                            ran += 1
+                            try:
+                                fn(*args)
+                            except Exception as exc:
+                                failed += 1
+                                description = owner._describe()
+                                owner._finish(False)
+                                sink(owner._phase, exc, description)
+                            except BaseException:
+                                failed += 1
+                                owner._finish(False)
+                                raise
+                            else:
+                                owner._finish(True)
                         else:
-                            owner._finish(True)
-                    else:
-                        cancelled += 1
+                            cancelled += 1
                 if ran == limit:
                     break
         finally:
+            work._len += taken  # a KeyboardInterrupt leaves the rest of the chunk queued
             work.end_batch()
             self._executed += ran - failed
             self._failed += failed

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar
 from sortedcontainers import SortedList
 
 from kernel._task import Priority
-from kernel._validate import check_positive_int
+from kernel._validate import MAX_PRIORITY, check_positive_int
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -44,26 +44,29 @@ class PriorityLanes(Generic[T]):
 
     __slots__ = (
         "_capacity",
-        "_closed",
         "_dropped",
         "_front",
         "_front_priority",
         "_lanes",
         "_len",
+        "_limit",
         "_order",
+        "_ordered",
     )
 
     def __init__(self, capacity: int) -> None:
         check_positive_int(capacity, "capacity")
         self._capacity = capacity
+        self._limit = capacity  # what `push` compares against: the capacity, or 0 once closed
         self._lanes: dict[int, deque[T]] = {}
         self._order: SortedList[int] = SortedList()
-        # The lane of the lowest priority that holds items, or None when the queue is empty.
+        self._ordered: tuple[tuple[int, deque[T]], ...] = ()  # (priority, lane) in `_order`
+        # The lane of the lowest priority that holds items, or None when the queue is empty;
+        # `_front_priority` is then above every valid priority, so any push becomes the front.
         self._front: deque[T] | None = None
-        self._front_priority = 0
+        self._front_priority = MAX_PRIORITY
         self._len = 0
         self._dropped = 0
-        self._closed = False
 
     @property
     def capacity(self) -> int:
@@ -78,7 +81,7 @@ class PriorityLanes(Generic[T]):
     @property
     def is_closed(self) -> bool:
         """True once `close()` was called: every later push is rejected and counted."""
-        return self._closed
+        return self._limit == 0
 
     def __len__(self) -> int:
         """The number of queued items. O(1)."""
@@ -86,8 +89,8 @@ class PriorityLanes(Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         """Iterate over the queued items in pop order without removing them. O(n)."""
-        for priority in self._order:
-            yield from self._lanes[priority]
+        for _, lane in self._ordered:
+            yield from lane
 
     def push(self, item: T, priority: int) -> bool:
         """Queue `item` behind every item of equal or lower priority value.
@@ -98,7 +101,7 @@ class PriorityLanes(Generic[T]):
         Returns:
             True if queued; False (counted in `dropped`) if the queue is full or closed.
         """
-        if self._len >= self._capacity or self._closed:
+        if self._len >= self._limit:
             self._dropped += 1
             return False
         lane = self._lanes.get(priority)
@@ -106,7 +109,7 @@ class PriorityLanes(Generic[T]):
             lane = self._open_lane(priority)
         lane.append(item)
         self._len += 1
-        if self._front is None or priority < self._front_priority:
+        if priority < self._front_priority:
             self._front = lane
             self._front_priority = priority
         return True
@@ -142,18 +145,18 @@ class PriorityLanes(Generic[T]):
 
     def close(self) -> None:
         """Reject (and count) every later push; queued items stay. Idempotent."""
-        self._closed = True
+        self._limit = 0
 
     def begin_batch(self) -> list[tuple[deque[T], int]]:
         """Start a batch: each non-empty lane, in pop order, with the number of items it holds now.
 
         The caller pops from the front of those deques (``popleft``), at most that many from each,
-        decrements `_len` by one per item, and calls `end_batch()` when done (also on error).
-        Items pushed meanwhile land behind the counted ones, so the batch never sees them.
+        takes what it pops (or is about to pop) off `_len`, and calls `end_batch()` when done,
+        also on error. Items pushed meanwhile land behind the counted ones, so the batch never
+        sees them.
         Runtime complexity: O(p).
         """
-        lanes = self._lanes
-        return [(lane, len(lane)) for lane in (lanes[p] for p in self._order) if lane]
+        return [(lane, len(lane)) for _, lane in self._ordered if lane]
 
     def end_batch(self) -> None:
         """Close ad-hoc lanes the batch emptied and find the new front. Runtime complexity: O(p)."""
@@ -163,19 +166,27 @@ class PriorityLanes(Generic[T]):
         lane: deque[T] = deque()
         self._lanes[priority] = lane
         self._order.add(priority)
+        self._reorder()
         return lane
 
+    def _reorder(self) -> None:
+        lanes = self._lanes
+        self._ordered = tuple((p, lanes[p]) for p in self._order)
+
     def _refresh_front(self) -> None:
-        """Drop empty ad-hoc lanes and point `_front` at the first non-empty lane."""
+        """Close empty ad-hoc lanes and point `_front` at the first non-empty lane."""
         lanes = self._lanes
         if not _KEPT_LANES.issuperset(lanes):
-            for priority in [p for p, lane in lanes.items() if not lane and p not in _KEPT_LANES]:
-                del lanes[priority]
-                self._order.remove(priority)
+            closing = [p for p, lane in lanes.items() if not lane and p not in _KEPT_LANES]
+            if closing:
+                for priority in closing:
+                    del lanes[priority]
+                    self._order.remove(priority)
+                self._reorder()
         self._front = None
+        self._front_priority = MAX_PRIORITY
         if self._len:
-            for priority in self._order:
-                lane = lanes[priority]
+            for priority, lane in self._ordered:
                 if lane:
                     self._front = lane
                     self._front_priority = priority
@@ -185,6 +196,8 @@ class PriorityLanes(Generic[T]):
         """Assert the structure's invariants (for tests)."""
         lanes = self._lanes
         assert list(self._order) == sorted(lanes)
+        assert self._ordered == tuple((p, lanes[p]) for p in self._order)
+        assert self._limit in (0, self._capacity)
         assert self._len == sum(len(lane) for lane in lanes.values())
         assert 0 <= self._len <= self._capacity
         assert all(lane or p in _KEPT_LANES for p, lane in lanes.items())
@@ -194,10 +207,11 @@ class PriorityLanes(Generic[T]):
             assert self._front_priority == non_empty[0]
         else:
             assert self._front is None
+            assert self._front_priority == MAX_PRIORITY
         assert self._dropped >= 0
 
     def __repr__(self) -> str:
         return (
             f"<{type(self).__name__} len={self._len} capacity={self._capacity}"
-            f" dropped={self._dropped}{' closed' if self._closed else ''}>"
+            f" dropped={self._dropped}{' closed' if self.is_closed else ''}>"
         )

@@ -34,7 +34,13 @@ from kernel._stats import RuntimeStats, ShutdownReport
 from kernel._task import Priority, Task, TaskState, describe_callable
 from kernel._timer_handle import MissedTicks, TimerHandle
 from kernel._timer_wheel import TimerWheel
-from kernel._validate import check_callable, check_instance, check_int, check_priority
+from kernel._validate import (
+    check_callable,
+    check_instance,
+    check_int,
+    check_priority,
+    is_callable,
+)
 from kernel._work_queue import WorkQueue
 
 if TYPE_CHECKING:
@@ -197,7 +203,8 @@ class Runtime:
         """
         if name is not None:
             return self.schedule_task(Task(fn, *args, name=name))
-        check_callable(fn)
+        if not is_callable(fn):
+            check_callable(fn)
         if self._state is not _RUNNING:
             self._tasks_rejected += 1
             return False
@@ -261,7 +268,7 @@ class Runtime:
         fn: Callable[[Unpack[Ts]], object],
         /,
         *args: *Ts,
-        priority: int = Priority.NORMAL,
+        priority: int = _NORMAL,
         name: str | None = None,
     ) -> TimerHandle:
         """Run ``fn(*args)`` as a task once `delay` seconds from now (never earlier). O(1).
@@ -273,7 +280,7 @@ class Runtime:
         Raises:
             TypeError / ValueError: a bad `delay`, `fn`, `priority` or `name`.
         """
-        return self._wheel.schedule(delay, fn, *args, priority=priority, name=name)
+        return self._wheel._schedule(delay, fn, args, priority, name)
 
     def schedule_periodic(
         self,
@@ -281,7 +288,7 @@ class Runtime:
         fn: Callable[[Unpack[Ts]], object],
         /,
         *args: *Ts,
-        priority: int = Priority.NORMAL,
+        priority: int = _NORMAL,
         name: str | None = None,
         missed: MissedTicks = MissedTicks.SKIP,
     ) -> TimerHandle:
@@ -295,9 +302,7 @@ class Runtime:
         Raises:
             TypeError / ValueError: a bad `interval`, `fn`, `priority`, `name` or `missed`.
         """
-        return self._wheel.schedule_periodic(
-            interval, fn, *args, priority=priority, name=name, missed=missed
-        )
+        return self._wheel._schedule_periodic(interval, fn, args, priority, name, missed)
 
     def cancel_timer(self, timer_id: int) -> bool:
         """Cancel a pending timer by id; True only if it was pending. O(1).
@@ -385,13 +390,19 @@ class Runtime:
         self._in_tick = True
         self._ticks += 1
         try:
-            if self._channel.has_pending:
+            if not self._channel.empty():
                 self._apply_commands()
             if self._state is _RUNNING:
-                self._fire_timers()
-                self._dispatch_events()
-                self._run_tasks()
-                self._dispatch_async()
+                # Each phase runs only when its part holds something. The checks read the parts'
+                # counters directly: an idle tick must cost little more than a call (PERF.md P6).
+                if self._wheel._by_id:
+                    self._fire_timers()
+                if self._events._len:
+                    self._dispatch_events()
+                if self._work._len:
+                    self._run_tasks()
+                if self._bus._queue:
+                    self._dispatch_async()
                 return True
             if self._state is _BOOTING:
                 return True
@@ -412,7 +423,8 @@ class Runtime:
                     self.shutdown()
                 case Emergency():
                     self.emergency_stop()
-        self._settle_quit()
+        if self._quit_requested:
+            self._settle_quit()
 
     def _apply_schedule_task(self, task: Task) -> None:
         try:
@@ -429,29 +441,30 @@ class Runtime:
             self._report("command", exc, describe_callable(type(event)))
 
     def _fire_timers(self) -> None:
-        if self._wheel:
-            self._timers_fired += fire_timers(self._wheel, self._work, self._clock.now())
+        self._timers_fired += fire_timers(self._wheel, self._work, self._clock.now())
 
     def _dispatch_events(self) -> None:
-        if self._events and self._state is not _EMERGENCY:
+        if self._state is not _EMERGENCY:
             dispatch_events(self._events, self._bus, self._scope, len(self._events))
-            self._settle_quit()
+            if self._quit_requested:
+                self._settle_quit()
 
     def _run_tasks(self) -> None:
-        if self._work and self._state is not _EMERGENCY:
+        if self._state is not _EMERGENCY:
             self._executor.run(self._work, self._batch_size)
-            self._settle_quit()
+            if self._quit_requested:
+                self._settle_quit()
 
     def _dispatch_async(self) -> None:
-        if self._bus._queue and self._state is not _EMERGENCY:
+        if self._state is not _EMERGENCY:
             self._bus.process_queue()
-            self._settle_quit()
+            if self._quit_requested:
+                self._settle_quit()
 
     def _settle_quit(self) -> None:
         """Honour `HandlerContext.request_quit` at the end of a phase."""
-        if self._quit_requested:
-            self._quit_requested = False
-            self.shutdown()
+        self._quit_requested = False
+        self.shutdown()
 
     # -- stopping and driving -------------------------------------------------------------------
 
@@ -535,7 +548,7 @@ class Runtime:
                 or self._work
                 or self._bus._queue
                 or self._quit_requested
-                or self._channel.has_pending
+                or not self._channel.empty()
             ):
                 return 0.0
             return self._wheel.seconds_until_next(self._clock.now())

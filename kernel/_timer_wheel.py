@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import sys
 from typing import TYPE_CHECKING, Final, final
 
 from kernel._task import Priority, check_name
@@ -34,6 +35,7 @@ from kernel._validate import (
     check_interval,
     check_positive_int,
     check_priority,
+    is_callable,
 )
 
 if TYPE_CHECKING:
@@ -49,10 +51,18 @@ SLOTS: Final = 1 << SLOT_BITS
 LEVELS: Final = 6
 """Six levels reach 64**6 ticks: about 2.2 years at the default 1 ms resolution."""
 HORIZON_BITS: Final = SLOT_BITS * LEVELS
+_HORIZON: Final = 1 << HORIZON_BITS
+_SLOT_MASK: Final = SLOTS - 1
+_LEVEL_OF_BIT_LENGTH: Final = tuple(
+    max(0, bits - 1) // SLOT_BITS for bits in range(HORIZON_BITS + 1)
+)
+"""The wheel level for a difference of that many bits (a table lookup instead of a division)."""
 _DUE: Final = -1
 """The level number of the slot holding timers already due (deadline at or before the position)."""
 _FAR: Final = LEVELS
 """The level number of the overflow slot (deadlines beyond the top level)."""
+_NORMAL: Final = int(Priority.NORMAL)
+_LARGEST_FLOAT: Final = sys.float_info.max
 TICK_TOLERANCE: Final = 1e-9
 """Of a tick: float noise in ``now + delay`` must never push a deadline into the next tick."""
 
@@ -92,13 +102,13 @@ class TimerWheel:
     __slots__ = (
         "_by_id",
         "_clock",
-        "_closed",
         "_dropped",
         "_due",
         "_elapsed",
         "_far",
         "_far_heap",
         "_hz",
+        "_limit",
         "_max_timers",
         "_next_dirty",
         "_next_slot",
@@ -116,6 +126,7 @@ class TimerWheel:
         # `tick * resolution` is not, so reported deadlines read as written (7.22, not 7.2200…01).
         self._hz = 1.0 / resolution
         self._max_timers = max_timers
+        self._limit = max_timers  # what scheduling compares against: max_timers, or 0 once closed
         self._slots = [Slot(self, level, i) for level in range(LEVELS) for i in range(SLOTS)]
         self._occupied = [0] * LEVELS  # bit i of level L set <=> slot L*64+i has live timers
         self._due = Slot(self, _DUE, 0)
@@ -127,7 +138,6 @@ class TimerWheel:
         self._next_slot: Slot | None = None  # the slot that deadline came from
         self._next_dirty = False
         self._dropped = 0
-        self._closed = False
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -156,7 +166,7 @@ class TimerWheel:
         fn: Callable[..., object],
         /,
         *args: object,
-        priority: int = Priority.NORMAL,
+        priority: int = _NORMAL,
         name: str | None = None,
     ) -> TimerHandle:
         """Fire ``fn(*args)`` once, `delay` seconds from now (rounded up to the resolution).
@@ -170,14 +180,7 @@ class TimerWheel:
         Raises:
             TypeError / ValueError: a bad `delay`, `fn`, `priority` or `name`.
         """
-        seconds = check_delay(delay)
-        _check_timer_args(fn, priority, name)
-        if self._is_full():
-            return self._failed()
-        now = self._clock.now()
-        handle = TimerHandle(new_timer_id(), now + seconds, fn, args, priority, name)
-        self._add(handle, now)
-        return handle
+        return self._schedule(delay, fn, args, priority, name)
 
     def schedule_periodic(
         self,
@@ -185,7 +188,7 @@ class TimerWheel:
         fn: Callable[..., object],
         /,
         *args: object,
-        priority: int = Priority.NORMAL,
+        priority: int = _NORMAL,
         name: str | None = None,
         missed: MissedTicks = MissedTicks.SKIP,
     ) -> TimerHandle:
@@ -196,17 +199,7 @@ class TimerWheel:
         Raises:
             TypeError / ValueError: a bad `interval`, `fn`, `priority`, `name` or `missed`.
         """
-        seconds = check_interval(interval)
-        _check_timer_args(fn, priority, name)
-        check_instance(missed, MissedTicks, "missed", "a MissedTicks")
-        if self._is_full():
-            return self._failed()
-        now = self._clock.now()
-        handle = PeriodicTimer(
-            new_timer_id(), now + seconds, fn, args, priority, name, seconds, missed
-        )
-        self._add(handle, now)
-        return handle
+        return self._schedule_periodic(interval, fn, args, priority, name, missed)
 
     def cancel(self, timer_id: int) -> bool:
         """Cancel the pending timer with this id. O(1).
@@ -285,7 +278,7 @@ class TimerWheel:
 
     def close(self) -> None:
         """Refuse (and count) every later schedule; pending timers stay. Idempotent."""
-        self._closed = True
+        self._limit = 0
 
     def __repr__(self) -> str:
         return (
@@ -314,52 +307,85 @@ class TimerWheel:
 
     # -- filing ---------------------------------------------------------------------------------
 
-    def _is_full(self) -> bool:
-        return self._closed or len(self._by_id) >= self._max_timers
+    def _schedule(
+        self,
+        delay: float,
+        fn: Callable[..., object],
+        args: tuple[object, ...],
+        priority: int,
+        name: str | None,
+    ) -> TimerHandle:
+        """`schedule` with positional arguments; `Runtime.schedule_delayed` calls it directly."""
+        # The common case (a non-negative float, a plain int priority, no name) is checked
+        # inline; anything else takes the full checks, which raise with a clear message.
+        if delay.__class__ is not float or not 0.0 <= delay <= _LARGEST_FLOAT:
+            delay = check_delay(delay)
+        if priority is not _NORMAL or name is not None or not is_callable(fn):
+            _check_timer_args(fn, priority, name)
+        if len(self._by_id) >= self._limit:
+            return self._failed()
+        handle = TimerHandle(new_timer_id(), self._clock.now() + delay, fn, args, priority, name)
+        self._by_id[handle._id] = handle
+        self._file(handle, math.ceil(handle._when * self._hz - TICK_TOLERANCE))
+        return handle
+
+    def _schedule_periodic(
+        self,
+        interval: float,
+        fn: Callable[..., object],
+        args: tuple[object, ...],
+        priority: int,
+        name: str | None,
+        missed: MissedTicks,
+    ) -> TimerHandle:
+        """`schedule_periodic` with positional arguments."""
+        seconds = check_interval(interval)
+        _check_timer_args(fn, priority, name)
+        check_instance(missed, MissedTicks, "missed", "a MissedTicks")
+        if len(self._by_id) >= self._limit:
+            return self._failed()
+        when = self._clock.now() + seconds
+        handle = PeriodicTimer(new_timer_id(), when, fn, args, priority, name, seconds, missed)
+        self._by_id[handle._id] = handle
+        self._file(handle, self._deadline_tick(when))
+        return handle
 
     def _failed(self) -> TimerHandle:
         self._dropped += 1
-        return FailedTimer(new_timer_id(), math.nan, None, (), Priority.NORMAL, None)
-
-    def _add(self, handle: TimerHandle, now: float) -> None:
-        if not self._by_id:
-            # An empty wheel can jump to the present, so new timers land on the finest levels.
-            self._elapsed = max(self._elapsed, self._now_tick(now))
-        self._by_id[handle._id] = handle
-        self._file(handle, self._deadline_tick(handle._when))
+        return FailedTimer(new_timer_id(), math.nan, None, (), _NORMAL, None)
 
     def _file(self, handle: TimerHandle, tick: int) -> None:
-        """Put a live timer in the slot for `tick`, relative to the wheel's position."""
+        """Put a live timer in the slot for `tick`, relative to the wheel's position. O(1)."""
         elapsed = self._elapsed
-        if tick <= elapsed:
-            slot = self._due
+        diff = tick ^ elapsed
+        if tick > elapsed and diff < _HORIZON:
+            # The level is the highest base-64 digit in which `tick` and the position differ.
+            level = _LEVEL_OF_BIT_LENGTH[diff.bit_length()]
+            slot = self._slots[level * SLOTS + ((tick >> (level * SLOT_BITS)) & _SLOT_MASK)]
+            if not slot.live:
+                self._occupied[level] |= slot.bit
+            slot.entries.append(handle)
+        elif tick > elapsed:
+            slot = self._far
+            heapq.heappush(self._far_heap, (tick, handle._id, handle))
         else:
-            diff = tick ^ elapsed
-            if diff >> HORIZON_BITS:
-                slot = self._far
-                heapq.heappush(self._far_heap, (tick, handle._id, handle))
-            else:
-                level = (diff.bit_length() - 1) // SLOT_BITS
-                slot = self._slots[level * SLOTS + ((tick >> (level * SLOT_BITS)) & (SLOTS - 1))]
-                if not slot.live:
-                    self._occupied[level] |= slot.bit
-        if slot is not self._far:
+            slot = self._due
             slot.entries.append(handle)
         slot.live += 1
         handle._slot = slot
-        if not self._next_dirty:
-            next_tick = self._next_tick
-            if next_tick is None or tick < next_tick:
-                self._next_tick = tick
-                self._next_slot = slot
+        next_tick = self._next_tick
+        if (next_tick is None or tick < next_tick) and not self._next_dirty:
+            self._next_tick = tick
+            self._next_slot = slot
 
     def _remove(self, handle: TimerHandle) -> None:
-        """Take a pending timer out (cancel, or before re-filing it earlier)."""
+        """Cancel a pending timer: it leaves its slot and frees its place at once."""
         slot = handle._slot
         assert slot is not None
         handle._slot = None
+        handle._fn = None  # a cancelled timer never runs: free what its callable holds
+        handle._args = ()
         del self._by_id[handle._id]
-        handle._release()
         self._unlink(slot)
 
     def _unlink(self, slot: Slot) -> None:
