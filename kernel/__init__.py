@@ -5,8 +5,6 @@ queue, a bounded work queue, a hierarchical timer wheel and an exception-catchin
 advanced one `tick()` at a time. See README.md and docs/ for the design.
 """
 
-from __future__ import annotations
-
 from kernel._bus import Event as Event
 from kernel._bus import EventBus as EventBus
 from kernel._bus import EventResult as EventResult

@@ -111,7 +111,11 @@ class HandlerContext:
         self._bus._on_render()
 
     def request_quit(self) -> None:
-        """Ask the runtime to `shutdown()` at the end of the current tick phase."""
+        """Ask the runtime to `shutdown()` at the end of the current tick phase.
+
+        Outside a tick (a handler run by `EventBus.emit` from the app), the request is honoured
+        at the start of the next tick, like a `Shutdown` command.
+        """
         self._bus._on_quit()
 
     def __repr__(self) -> str:

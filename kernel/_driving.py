@@ -72,11 +72,9 @@ def advance(runtime: Runtime, seconds: float, max_ticks: int) -> None:
         return
     run_until_idle(runtime, max_ticks)
     wheel = runtime.timer_wheel
+    # After run_until_idle() nothing is due, so the next deadline always lies ahead of the clock.
     while (deadline := wheel.next_deadline()) is not None and deadline <= target:
-        if deadline > clock.now():
-            _move_to(clock, deadline)
-        elif runtime.next_timeout() != 0.0:
-            break  # a due timer the runtime will not fire (a clock that cannot hit the deadline)
+        _move_to(clock, deadline)
         run_until_idle(runtime, max_ticks)
     _move_to(clock, target)
     run_until_idle(runtime, max_ticks)

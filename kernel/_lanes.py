@@ -183,14 +183,11 @@ class PriorityLanes(Generic[T]):
                     del lanes[priority]
                     self._order.remove(priority)
                 self._reorder()
-        self._front = None
-        self._front_priority = MAX_PRIORITY
         if self._len:
-            for priority, lane in self._ordered:
-                if lane:
-                    self._front = lane
-                    self._front_priority = priority
-                    return
+            self._front_priority, self._front = next((p, lane) for p, lane in self._ordered if lane)
+        else:
+            self._front = None
+            self._front_priority = MAX_PRIORITY
 
     def _check(self) -> None:
         """Assert the structure's invariants (for tests)."""

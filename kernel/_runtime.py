@@ -15,7 +15,6 @@ from kernel._clock import Clock, MonotonicClock
 from kernel._commands import (
     CommandChannel,
     CommandSender,
-    Emergency,
     QueueEvent,
     ScheduleTask,
     Shutdown,
@@ -392,6 +391,8 @@ class Runtime:
         try:
             if not self._channel.empty():
                 self._apply_commands()
+            if self._quit_requested:
+                self._settle_quit()
             if self._state is _RUNNING:
                 # Each phase runs only when its part holds something. The checks read the parts'
                 # counters directly: an idle tick must cost little more than a call (PERF.md P6).
@@ -421,10 +422,8 @@ class Runtime:
                     self._apply_queue_event(event)
                 case Shutdown():
                     self.shutdown()
-                case Emergency():
+                case _:  # Emergency: the sender accepts nothing else
                     self.emergency_stop()
-        if self._quit_requested:
-            self._settle_quit()
 
     def _apply_schedule_task(self, task: Task) -> None:
         try:
@@ -444,10 +443,9 @@ class Runtime:
         self._timers_fired += fire_timers(self._wheel, self._work, self._clock.now())
 
     def _dispatch_events(self) -> None:
-        if self._state is not _EMERGENCY:
-            dispatch_events(self._events, self._bus, self._scope, len(self._events))
-            if self._quit_requested:
-                self._settle_quit()
+        dispatch_events(self._events, self._bus, self._scope, len(self._events))
+        if self._quit_requested:
+            self._settle_quit()
 
     def _run_tasks(self) -> None:
         if self._state is not _EMERGENCY:

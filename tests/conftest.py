@@ -1,0 +1,52 @@
+"""Shared fixtures: a manual clock, a booted runtime on it, and an error collector that fails the
+test if it is left holding reports nobody expected."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from hypothesis import settings
+
+from kernel import Runtime, RuntimeConfig
+from kernel.testing import ErrorCollector, ManualClock
+
+settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True)
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+MakeRuntime = Callable[..., Runtime]
+"""``make_runtime(config=None, *, boot=True) -> Runtime`` (the `make_runtime` fixture)."""
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def errors() -> Iterator[ErrorCollector]:
+    """Reports sent to the runtime's error handler; tests `take()` the ones they expect."""
+    collector = ErrorCollector()
+    yield collector
+    assert collector.reports == [], f"unexpected error reports: {collector.reports}"
+
+
+@pytest.fixture
+def make_runtime(clock: ManualClock, errors: ErrorCollector) -> MakeRuntime:
+    """Build runtimes on the test's clock that report to the test's collector."""
+
+    def make(config: RuntimeConfig | None = None, *, boot: bool = True) -> Runtime:
+        runtime = Runtime(config, clock=clock, error_handler=errors)
+        if boot:
+            runtime.boot()
+        return runtime
+
+    return make
+
+
+@pytest.fixture
+def rt(make_runtime: MakeRuntime) -> Runtime:
+    """A booted runtime with the default config on the manual clock."""
+    return make_runtime()

@@ -1,0 +1,381 @@
+"""EventBus on blinker: ordering, results, error isolation, context, scopes, subscriptions."""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import blinker
+import pytest
+
+from kernel import (
+    Event,
+    EventBus,
+    EventResult,
+    EventScope,
+    HandlerContext,
+    Runtime,
+    Subscription,
+)
+from kernel.testing import ErrorCollector, ManualClock
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+HANDLED, CONSUMED, NOT_HANDLED = EventResult.HANDLED, EventResult.CONSUMED, EventResult.NOT_HANDLED
+
+
+@dataclass
+class Key(Event):
+    key: str = "a"
+
+
+@dataclass
+class Other(Event):
+    value: int = 0
+
+
+class SpecialKey(Key):
+    pass
+
+
+@pytest.fixture
+def collector() -> ErrorCollector:
+    return ErrorCollector()
+
+
+@pytest.fixture
+def bus(collector: ErrorCollector) -> EventBus:
+    return EventBus(error_handler=collector)
+
+
+def test_event_defaults_and_results() -> None:
+    assert Event().priority == 100
+    assert [r.is_handled for r in EventResult] == [True, False, False]
+    assert [r.is_consumed for r in EventResult] == [False, True, False]
+    assert [r.is_not_handled for r in EventResult] == [False, False, True]
+
+
+def test_emit_calls_handler_with_the_event(bus: EventBus) -> None:
+    seen: list[Key] = []
+
+    def handler(event: Key) -> EventResult:
+        seen.append(event)
+        return HANDLED
+
+    bus.subscribe(Key, handler)
+    event = Key("x")
+    assert bus.emit(event) is HANDLED
+    assert seen == [event]
+    assert bus.dispatched == 1
+
+
+def test_emit_without_handlers_is_not_handled(bus: EventBus) -> None:
+    assert bus.emit(Key()) is NOT_HANDLED
+    assert bus.handler_count(Key) == 0
+
+
+def test_handlers_are_keyed_by_exact_type(bus: EventBus) -> None:
+    seen: list[str] = []
+    bus.subscribe(Key, lambda e: seen.append("key"))
+    bus.subscribe(Other, lambda e: seen.append("other"))
+    assert bus.emit(SpecialKey()) is NOT_HANDLED
+    assert bus.emit(Other()) is NOT_HANDLED  # None counts as NOT_HANDLED
+    assert seen == ["other"]
+
+
+def test_handlers_run_by_priority_then_subscription_order(bus: EventBus) -> None:
+    order: list[str] = []
+    for name, priority in [("low", 200), ("high", 50), ("normal-1", 100), ("normal-2", 100)]:
+        bus.subscribe(Key, lambda e, n=name: order.append(n), priority=priority)  # type: ignore[misc]
+    bus.emit(Key())
+    assert order == ["high", "normal-1", "normal-2", "low"]
+
+
+def recorder(calls: list[str], name: str, result: EventResult) -> Callable[[Key], EventResult]:
+    """A handler that records its name and returns `result`."""
+
+    def handler(event: Key) -> EventResult:
+        calls.append(name)
+        return result
+
+    return handler
+
+
+def test_consumed_stops_propagation(bus: EventBus) -> None:
+    calls: list[str] = []
+    bus.subscribe(Key, recorder(calls, "first", HANDLED), priority=10)
+    bus.subscribe(Key, recorder(calls, "consumer", CONSUMED), priority=50)
+    bus.subscribe(Key, recorder(calls, "late", HANDLED), priority=100)
+    assert bus.emit(Key()) is CONSUMED
+    assert calls == ["first", "consumer"]
+
+
+@pytest.mark.parametrize(
+    ("results", "expected"),
+    [
+        ([NOT_HANDLED, None], NOT_HANDLED),
+        ([NOT_HANDLED, HANDLED, NOT_HANDLED], HANDLED),
+        ([HANDLED, CONSUMED, HANDLED], CONSUMED),
+    ],
+    ids=["none-handled", "one-handled", "consumed"],
+)
+def test_emit_combines_results(
+    bus: EventBus, results: list[EventResult | None], expected: EventResult
+) -> None:
+    for result in results:
+        bus.subscribe(Key, lambda e, r=result: r)  # type: ignore[misc]
+    assert bus.emit(Key()) is expected
+
+
+def test_a_raising_handler_is_reported_and_the_others_still_run(
+    bus: EventBus, collector: ErrorCollector
+) -> None:
+    calls: list[str] = []
+
+    def broken(event: Key) -> EventResult:
+        raise ValueError("oops")
+
+    bus.subscribe(Key, broken, priority=10)
+    bus.subscribe(Key, recorder(calls, "after", NOT_HANDLED), priority=20)
+    assert bus.emit(Key()) is NOT_HANDLED  # the raising handler does not count
+    assert calls == ["after"]
+    assert bus.handler_errors == 1
+    [report] = collector.take()
+    assert (report.phase, report.tick) == ("event", 0)
+    assert report.callback.endswith("broken")
+    assert isinstance(report.exception, ValueError)
+
+
+def test_a_handler_returning_garbage_is_reported(bus: EventBus, collector: ErrorCollector) -> None:
+    bus.subscribe(Key, lambda e: "yes")  # type: ignore[arg-type,return-value]
+    assert bus.emit(Key()) is NOT_HANDLED
+    [report] = collector.take()
+    assert isinstance(report.exception, TypeError)
+    assert str(report.exception).endswith("returned 'yes'; expected an EventResult or None")
+    assert bus.handler_errors == 1
+
+
+def test_handlers_are_held_strongly(bus: EventBus) -> None:
+    seen: list[int] = []
+
+    def subscribe_a_closure() -> None:
+        bus.subscribe(Other, lambda e: seen.append(e.value))
+
+    subscribe_a_closure()
+    gc.collect()
+    bus.emit(Other(7))
+    assert seen == [7]
+
+
+def test_dropping_a_subscription_does_not_cancel_it(bus: EventBus) -> None:
+    seen: list[int] = []
+    bus.subscribe(Other, lambda e: seen.append(1))
+    gc.collect()
+    bus.emit(Other())
+    assert seen == [1]
+
+
+def test_each_bus_has_its_own_blinker_namespace() -> None:
+    first, second = EventBus(), EventBus()
+    seen: list[str] = []
+    first.subscribe(Key, lambda e: seen.append("first"))
+    second.subscribe(Key, lambda e: seen.append("second"))
+    first.emit(Key())
+    assert seen == ["first"]
+    assert first._namespace is not second._namespace
+    assert all(not name.startswith(__name__) for name in blinker.default_namespace)
+
+
+def test_subscriptions_are_blinker_receivers(bus: EventBus) -> None:
+    sub = bus.subscribe(Key, lambda e: None)
+    signal = bus._signals[Key]
+    assert list(signal.receivers.values()) == [sub]
+    sub.cancel()
+    assert Key not in bus._signals
+    assert signal.name not in bus._namespace
+
+
+def test_subscription_cancel_is_idempotent(bus: EventBus) -> None:
+    sub = bus.subscribe(Key, lambda e: None, priority=7)
+    assert (sub.is_active, sub.event_type, sub.priority) == (True, Key, 7)
+    assert "active" in repr(sub)
+    assert sub.cancel()
+    assert not sub.cancel()
+    assert not sub.is_active
+    assert bus.handler_count(Key) == 0
+    assert "cancelled" in repr(sub)
+
+
+def test_subscription_context_manager_cancels(bus: EventBus) -> None:
+    with bus.subscribe(Key, lambda e: None) as sub:
+        assert isinstance(sub, Subscription)
+        assert bus.handler_count(Key) == 1
+    assert bus.handler_count(Key) == 0
+
+
+def test_partial_unsubscribe(bus: EventBus) -> None:
+    total: list[int] = []
+    first = bus.subscribe(Other, lambda e: total.append(1))
+    bus.subscribe(Other, lambda e: total.append(10))
+    bus.emit(Other())
+    first.cancel()
+    bus.emit(Other())
+    assert total == [1, 10, 10]
+
+
+def test_subscribing_or_cancelling_during_dispatch_applies_next_time(bus: EventBus) -> None:
+    calls: list[str] = []
+    subs: list[Subscription] = []
+
+    def first(event: Key) -> None:
+        calls.append("first")
+        subs[0].cancel()
+        bus.subscribe(Key, lambda e: calls.append("new"))
+
+    subs.append(bus.subscribe(Key, lambda e: calls.append("victim"), priority=200))
+    bus.subscribe(Key, first, priority=10)
+    bus.emit(Key())
+    assert calls == ["first", "victim"]
+    calls.clear()
+    bus.emit(Key())
+    assert calls == ["first", "new"]
+
+
+def test_subscription_is_callable_as_a_blinker_receiver(bus: EventBus) -> None:
+    sub = bus.subscribe(Key, lambda e: HANDLED)
+    contexts: list[HandlerContext] = []
+    ctx_sub = bus.subscribe_with_context(Key, lambda e, ctx: contexts.append(ctx))
+    assert sub(Key()) is HANDLED
+    assert ctx_sub(Key()) is None
+    assert contexts == [bus._context]
+
+
+def test_emit_async_queues_until_process_queue(bus: EventBus) -> None:
+    total: list[int] = []
+    bus.subscribe(Other, lambda e: total.append(e.value))
+    assert bus.emit_async(Other(10))
+    assert bus.emit_async(Other(20))
+    assert bus.emit_async(Other(30))
+    assert total == []
+    assert bus.queue_len == 3
+    assert bus.process_queue() == 3
+    assert total == [10, 20, 30]
+    assert bus.queue_len == 0
+
+
+def test_process_queue_takes_only_what_was_queued_when_called(bus: EventBus) -> None:
+    seen: list[int] = []
+
+    def handler(event: Other, ctx: HandlerContext) -> None:
+        seen.append(event.value)
+        ctx.emit(Other(event.value + 1))
+
+    bus.subscribe_with_context(Other, handler)
+    bus.emit_async(Other(0))
+    assert bus.process_queue() == 1
+    assert seen == [0]
+    assert bus.process_queue() == 1
+    assert seen == [0, 1]
+
+
+def test_process_queue_limit(bus: EventBus) -> None:
+    for value in range(5):
+        bus.emit_async(Other(value))
+    assert bus.process_queue(limit=2) == 2
+    assert bus.queue_len == 3
+    with pytest.raises(ValueError, match=r"^limit must be >= 1, got 0$"):
+        bus.process_queue(limit=0)
+    assert bus.queue_len == 3
+
+
+def test_scoped_emit_async_counts_in_flight_and_follow_ups_inherit(bus: EventBus) -> None:
+    scope = EventScope()
+    scopes_seen: list[EventScope | None] = []
+
+    def handler(event: Other, ctx: HandlerContext) -> None:
+        scopes_seen.append(ctx.scope)
+        if event.value < 2:
+            ctx.emit(Other(event.value + 1))
+
+    bus.subscribe_with_context(Other, handler)
+    bus.emit_async(Other(0), scope=scope)
+    assert scope.in_flight == 1
+    bus.process_queue()
+    assert scope.in_flight == 1  # the follow-up joined the scope
+    bus.process_queue()
+    bus.process_queue()
+    assert scope.is_complete
+    assert scopes_seen == [scope, scope, scope]
+    bus.emit(Other(5))
+    assert scopes_seen[-1] is None
+
+
+def test_emit_async_rejects_a_bad_scope(bus: EventBus) -> None:
+    with pytest.raises(TypeError, match=r"^scope must be an EventScope or None, got 'x'$"):
+        bus.emit_async(Key(), scope="x")  # type: ignore[arg-type]
+    assert bus.queue_len == 0
+
+
+def test_standalone_context_requests_have_no_effect(bus: EventBus) -> None:
+    def handler(event: Key, ctx: HandlerContext) -> EventResult:
+        ctx.request_render()
+        ctx.request_quit()
+        return HANDLED
+
+    bus.subscribe_with_context(Key, handler)
+    assert bus.emit(Key()) is HANDLED
+    assert repr(bus._context) == "<HandlerContext scope=None>"
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        (("Key", lambda e: None), TypeError, r"^event_type must be a class, got 'Key'$"),
+        ((Key, 5), TypeError, r"^handler must be callable, got 5$"),
+        ((Key, print, -1), ValueError, r"^priority must be in \[0, 2\*\*32\), got -1$"),
+        ((Key, print, "1"), TypeError, r"^priority must be an int in \[0, 2\*\*32\), got '1'$"),
+    ],
+    ids=["type", "handler", "priority-range", "priority-type"],
+)
+def test_subscribe_rejects_bad_arguments(
+    bus: EventBus, args: tuple[object, ...], error: type[Exception], message: str
+) -> None:
+    for method in (bus.subscribe, bus.subscribe_with_context):
+        with pytest.raises(error, match=message):
+            method(*args)  # type: ignore[arg-type]
+    assert bus._receivers == {}
+
+
+def test_bus_belongs_to_one_runtime() -> None:
+    bus = EventBus()
+    runtime = Runtime(event_bus=bus)
+    assert runtime.event_bus is bus
+    with pytest.raises(ValueError, match=r"already belongs to another Runtime$"):
+        Runtime(event_bus=bus)
+
+
+def test_bus_in_a_runtime_reports_to_the_runtime_handler() -> None:
+    own, runtime_errors = ErrorCollector(), ErrorCollector()
+    bus = EventBus(error_handler=own)
+    runtime = Runtime(event_bus=bus, clock=ManualClock(), error_handler=runtime_errors)
+    runtime.boot()
+
+    def broken(event: Key) -> None:
+        raise RuntimeError("x")
+
+    bus.subscribe(Key, broken)
+    runtime.queue_event(Key())
+    runtime.tick()
+    assert own.reports == []
+    [report] = runtime_errors.take()
+    assert (report.phase, report.tick) == ("event", 1)
+    assert runtime.stats().handler_errors == 1
+
+
+def test_bus_repr(bus: EventBus) -> None:
+    bus.subscribe(Key, print)
+    bus.subscribe(Key, print)
+    bus.emit_async(Key())
+    assert repr(bus) == "<EventBus event_types=1 handlers=2 queue_len=1>"

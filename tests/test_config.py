@@ -1,0 +1,85 @@
+"""RuntimeConfig: defaults, immutability, and validation that names the field and the value."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from kernel import RuntimeConfig
+
+
+def test_config_defaults() -> None:
+    config = RuntimeConfig()
+    assert dataclasses.asdict(config) == {
+        "work_queue_capacity": 1024,
+        "priority_queue_capacity": 256,
+        "batch_size": 16,
+        "max_timers": 1024,
+        "timer_resolution": 0.001,
+        "drain_limit": 100_000,
+    }
+
+
+def test_config_is_frozen_and_keyword_only() -> None:
+    config = RuntimeConfig(batch_size=32)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.batch_size = 1  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        RuntimeConfig(1024)  # type: ignore[call-arg]
+
+
+INT_FIELDS = [
+    "work_queue_capacity",
+    "priority_queue_capacity",
+    "batch_size",
+    "max_timers",
+    "drain_limit",
+]
+
+
+@pytest.mark.parametrize("field", INT_FIELDS)
+@pytest.mark.parametrize(
+    ("value", "error", "template"),
+    [
+        (0, ValueError, r"^{field} must be >= 1, got 0$"),
+        (-5, ValueError, r"^{field} must be >= 1, got -5$"),
+        (True, TypeError, r"^{field} must be an int >= 1, got True$"),
+        (2.0, TypeError, r"^{field} must be an int >= 1, got 2.0$"),
+        ("8", TypeError, r"^{field} must be an int >= 1, got '8'$"),
+    ],
+    ids=["zero", "negative", "bool", "float", "str"],
+)
+def test_config_rejects_bad_integers(
+    field: str, value: object, error: type[Exception], template: str
+) -> None:
+    with pytest.raises(error, match=template.format(field=field)):
+        RuntimeConfig(**{field: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        (0, ValueError, r"^timer_resolution must be in \[1e-06, 1.0\] seconds, got 0$"),
+        (1e-7, ValueError, r"^timer_resolution must be in \[1e-06, 1.0\] seconds, got 1e-07$"),
+        (2.0, ValueError, r"^timer_resolution must be in \[1e-06, 1.0\] seconds, got 2.0$"),
+        (float("nan"), ValueError, r"^timer_resolution must be in .*, got nan$"),
+        (float("inf"), ValueError, r"^timer_resolution must be in .*, got inf$"),
+        (True, TypeError, r"^timer_resolution must be a number of seconds, got True$"),
+        ("1ms", TypeError, r"^timer_resolution must be a number of seconds, got '1ms'$"),
+    ],
+    ids=["zero", "too-fine", "too-coarse", "nan", "inf", "bool", "str"],
+)
+def test_config_rejects_bad_resolution(value: object, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        RuntimeConfig(timer_resolution=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [1e-6, 0.001, 0.016, 1, 1.0])
+def test_config_accepts_resolutions_in_range(value: float) -> None:
+    assert RuntimeConfig(timer_resolution=value).timer_resolution == value
+
+
+def test_config_never_clamps_large_values() -> None:
+    config = RuntimeConfig(work_queue_capacity=10**6, priority_queue_capacity=10**6)
+    assert (config.work_queue_capacity, config.priority_queue_capacity) == (10**6, 10**6)

@@ -1,0 +1,170 @@
+"""Executor: batches, exception catching, cancelled tasks, and consistency after interrupts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from kernel import Priority, Task, TaskState, WorkQueue
+from kernel._executor import Executor
+
+if TYPE_CHECKING:
+    from kernel._work_queue import WorkItem
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, BaseException, str]] = []
+
+    def __call__(self, phase: str, exc: BaseException, description: str) -> None:
+        self.calls.append((phase, exc, description))
+
+
+def queue_of(*items: WorkItem, priority: int = Priority.NORMAL) -> WorkQueue:
+    queue = WorkQueue(64)
+    for item in items:
+        assert queue.push(item, priority)
+    return queue
+
+
+def test_executor_runs_at_most_limit_items_in_order() -> None:
+    ran: list[int] = []
+    queue = queue_of(*[(ran.append, (i,), None) for i in range(20)])
+    executor = Executor(Sink())
+    assert executor.run(queue, 5) == 5
+    assert ran == [0, 1, 2, 3, 4]
+    assert len(queue) == 15
+    assert executor.run(queue, 100) == 15
+    assert ran == list(range(20))
+    assert executor.executed == 20
+    queue._check()
+
+
+def test_executor_catches_exceptions_and_continues() -> None:
+    ran: list[str] = []
+
+    def boom() -> None:
+        raise ValueError("bad")
+
+    sink = Sink()
+    queue = queue_of((ran.append, ("ok",), None), (boom, (), None), (ran.append, ("ok2",), None))
+    executor = Executor(sink)
+    assert executor.run(queue, 16) == 3
+    assert ran == ["ok", "ok2"]
+    assert (executor.executed, executor.failed) == (2, 1)
+    [(phase, exc, description)] = sink.calls
+    assert phase == "task"
+    assert isinstance(exc, ValueError)
+    assert description.endswith("test_executor_catches_exceptions_and_continues.<locals>.boom")
+
+
+def test_executor_reports_a_task_by_name_and_marks_it_failed() -> None:
+    def boom() -> None:
+        raise KeyError("k")
+
+    sink = Sink()
+    task = Task(boom, name="loader")
+    queue = queue_of((boom, (), task))
+    task._queued = True
+    Executor(sink).run(queue, 1)
+    assert task.state is TaskState.FAILED
+    assert not task.is_queued
+    assert [(p, d) for p, _, d in sink.calls] == [("task", "loader")]
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit], ids=["ctrl-c", "exit"])
+def test_executor_lets_interrupts_propagate_and_stays_consistent(
+    interrupt: type[BaseException],
+) -> None:
+    ran: list[int] = []
+
+    def stop() -> None:
+        raise interrupt
+
+    task = Task(stop)
+    task._queued = True
+    queue = queue_of(
+        (ran.append, (1,), None), (stop, (), task), (ran.append, (3,), None), (stop, (), None)
+    )
+    executor = Executor(Sink())
+    with pytest.raises(interrupt):
+        executor.run(queue, 16)
+    assert ran == [1]
+    assert task.state is TaskState.FAILED
+    assert (executor.executed, executor.failed) == (1, 1)
+    assert len(queue) == 2  # nothing lost: the rest stays queued
+    queue._check()
+    with pytest.raises(interrupt):
+        executor.run(queue, 16)
+    assert ran == [1, 3]
+    assert (executor.executed, executor.failed) == (2, 2)
+    assert len(queue) == 0
+    queue._check()
+
+
+def test_executor_skips_cancelled_tasks_without_using_a_slot() -> None:
+    ran: list[str] = []
+    tasks = [Task(ran.append, name) for name in "abcd"]
+    queue = WorkQueue(8)
+    for task in tasks:
+        assert task._fn is not None
+        queue.push((task._fn, task._args, task), task.priority)
+        task._queued = True
+    assert tasks[0].cancel()
+    assert tasks[2].cancel()
+    executor = Executor(Sink())
+    assert executor.run(queue, 2) == 2
+    assert ran == ["b", "d"]
+    assert executor.cancelled == 2
+    assert [t.state for t in tasks] == [
+        TaskState.CANCELLED,
+        TaskState.COMPLETED,
+        TaskState.CANCELLED,
+        TaskState.COMPLETED,
+    ]
+
+
+def test_executor_runs_only_work_queued_before_the_batch() -> None:
+    queue = WorkQueue(8)
+    ran: list[str] = []
+
+    def spawn() -> None:
+        ran.append("spawn")
+        queue.push((ran.append, ("critical",), None), Priority.CRITICAL)
+
+    queue.push((spawn, (), None), Priority.NORMAL)
+    queue.push((ran.append, ("normal",), None), Priority.NORMAL)
+    executor = Executor(Sink())
+    assert executor.run(queue, 16) == 2
+    assert ran == ["spawn", "normal"]
+    assert executor.run(queue, 16) == 1
+    assert ran == ["spawn", "normal", "critical"]
+
+
+def test_executor_frees_room_for_work_a_task_queues() -> None:
+    queue = WorkQueue(1)
+    ran: list[int] = []
+
+    def again(n: int) -> None:
+        ran.append(n)
+        assert queue.push((again, (n + 1,), None), 100)
+
+    queue.push((again, (0,), None), 100)
+    executor = Executor(Sink())
+    for _ in range(3):
+        executor.run(queue, 16)
+    assert ran == [0, 1, 2]
+    assert queue.dropped == 0
+
+
+def test_executor_discard_counts_live_items_and_cancelled_tasks() -> None:
+    keep, cancelled = Task(print), Task(print)
+    keep._queued = cancelled._queued = True
+    cancelled.cancel()
+    executor = Executor(Sink())
+    items: list[WorkItem] = [(print, (), None), (print, (), keep), (print, (), cancelled)]
+    assert executor.discard(items) == 2
+    assert executor.cancelled == 1
+    assert keep.state is TaskState.PENDING
+    assert not keep.is_queued

@@ -1,0 +1,569 @@
+"""Runtime: work submission, the tick and its phases, events, flags, stats (SPEC §1-3, §5, §7)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+from kernel import (
+    Event,
+    EventBus,
+    EventResult,
+    EventScope,
+    HandlerContext,
+    InvalidStateError,
+    Priority,
+    Runtime,
+    RuntimeConfig,
+    RuntimeState,
+    Shutdown,
+    Task,
+    TaskState,
+)
+
+if TYPE_CHECKING:
+    from kernel.testing import ErrorCollector, ManualClock
+
+    from .conftest import MakeRuntime
+
+
+@dataclass
+class Ping(Event):
+    n: int = 0
+
+
+@dataclass
+class Urgent(Event):
+    priority: int = 10
+
+
+def boom() -> None:
+    raise ValueError("boom")
+
+
+# -- work -----------------------------------------------------------------------------------------
+
+
+def test_schedule_work_runs_in_the_next_tick(rt: Runtime) -> None:
+    ran: list[int] = []
+    assert rt.schedule_work(ran.append, 1)
+    assert ran == []
+    assert rt.tick()
+    assert ran == [1]
+    assert rt.is_idle()
+
+
+@pytest.mark.parametrize("state", ["booting", "stopping", "emergency"])
+def test_work_is_accepted_only_while_running(make_runtime: MakeRuntime, state: str) -> None:
+    runtime = make_runtime(boot=state != "booting")
+    if state == "stopping":
+        runtime.shutdown()
+    elif state == "emergency":
+        runtime.emergency_stop()
+    task = Task(print)
+    assert not runtime.schedule_work(print)
+    assert not runtime.schedule_work_with_priority(Priority.HIGH, print)
+    assert not runtime.schedule_work(print, name="named")
+    assert not runtime.schedule_task(task)
+    assert runtime.stats().tasks_rejected == 4
+    assert task.state is TaskState.PENDING
+    assert not task.is_queued
+
+
+def test_rejected_task_can_be_offered_again(make_runtime: MakeRuntime) -> None:
+    runtime = make_runtime(boot=False)
+    ran: list[str] = []
+    task = Task(ran.append, "again")
+    assert not runtime.schedule_task(task)
+    runtime.boot()
+    assert runtime.schedule_task(task)
+    runtime.tick()
+    assert ran == ["again"]
+    assert task.state is TaskState.COMPLETED
+
+
+def test_full_work_queue_rejects_the_newest(make_runtime: MakeRuntime) -> None:
+    runtime = make_runtime(RuntimeConfig(work_queue_capacity=2))
+    ran: list[int] = []
+    task = Task(ran.append, 3, priority=Priority.CRITICAL)
+    assert runtime.schedule_work(ran.append, 1)
+    assert runtime.schedule_work(ran.append, 2)
+    assert not runtime.schedule_task(task)
+    assert task.state is TaskState.PENDING
+    assert not task.is_queued
+    assert runtime.stats().work_dropped == 1
+    runtime.tick()
+    assert ran == [1, 2]
+    assert runtime.schedule_task(task)  # a dropped task may be offered again
+    runtime.tick()
+    assert ran == [1, 2, 3]
+
+
+def test_priority_then_fifo(rt: Runtime) -> None:
+    ran: list[str] = []
+    rt.schedule_work_with_priority(Priority.LOW, ran.append, "low")
+    rt.schedule_work(ran.append, "normal-1")
+    rt.schedule_work_with_priority(Priority.CRITICAL, ran.append, "critical")
+    rt.schedule_task(Task(ran.append, "high", priority=Priority.HIGH))
+    rt.schedule_work_with_priority(75, ran.append, "75")
+    rt.schedule_work(ran.append, "normal-2")
+    rt.schedule_work_with_priority(Priority.IDLE, ran.append, "idle")
+    rt.tick()
+    assert ran == ["critical", "high", "75", "normal-1", "normal-2", "low", "idle"]
+
+
+def test_batch_size_bounds_each_tick(make_runtime: MakeRuntime) -> None:
+    runtime = make_runtime(RuntimeConfig(batch_size=5))
+    ran: list[int] = []
+    for i in range(12):
+        runtime.schedule_work(ran.append, i)
+    runtime.tick()
+    assert ran == list(range(5))
+    assert runtime.stats().work_queue_len == 7
+    runtime.tick()
+    runtime.tick()
+    assert ran == list(range(12))
+
+
+def test_schedule_task_that_is_queued_or_done_raises(rt: Runtime) -> None:
+    task = Task(print)
+    assert rt.schedule_task(task)
+    with pytest.raises(
+        ValueError, match=r"^task <Task \d+ 'builtins.print' .*> is already queued$"
+    ):
+        rt.schedule_task(task)
+    done = Task(lambda: None)
+    rt.schedule_task(done)
+    rt.run_until_idle()
+    with pytest.raises(ValueError, match=r"is Completed; only a Pending task can be scheduled$"):
+        rt.schedule_task(done)
+    cancelled = Task(print)
+    cancelled.cancel()
+    with pytest.raises(ValueError, match=r"is Cancelled; only a Pending task can be scheduled$"):
+        rt.schedule_task(cancelled)
+    assert rt.stats().tasks_rejected == 0
+
+
+def test_task_states_through_a_run(rt: Runtime, errors: ErrorCollector) -> None:
+    seen: list[TaskState] = []
+
+    def record_state() -> None:
+        seen.append(task.state)
+
+    task = Task(record_state)
+    failing = Task(boom, name="failing")
+    rt.schedule_task(task)
+    rt.schedule_task(failing)
+    assert task.is_queued
+    rt.tick()
+    assert seen == [TaskState.RUNNING]
+    assert (task.state, failing.state) == (TaskState.COMPLETED, TaskState.FAILED)
+    assert not task.cancel()
+    [report] = errors.take()
+    assert (report.phase, report.callback) == ("task", "failing")
+
+
+def test_cancelled_task_leaves_the_queue_at_the_front(make_runtime: MakeRuntime) -> None:
+    runtime = make_runtime(RuntimeConfig(batch_size=1))
+    ran: list[str] = []
+    victim = Task(ran.append, "victim")
+    runtime.schedule_task(victim)
+    runtime.schedule_work(ran.append, "next")
+    assert victim.cancel()
+    assert runtime.stats().work_queue_len == 2  # still counted until it reaches the front
+    runtime.tick()
+    assert ran == ["next"]  # the cancelled task did not use the only batch slot
+    stats = runtime.stats()
+    assert (stats.tasks_cancelled, stats.work_queue_len, stats.tasks_executed) == (1, 0, 1)
+
+
+def test_executor_catches_exceptions_and_counts(rt: Runtime, errors: ErrorCollector) -> None:
+    ran: list[int] = []
+    rt.schedule_work(boom)
+    rt.schedule_work(ran.append, 1)
+    before = rt.stats()
+    assert (before.work_queue_len, before.tasks_executed) == (2, 0)
+    assert rt.tick()
+    after = rt.stats()
+    assert (after.work_queue_len, after.tasks_executed, after.tasks_failed) == (0, 1, 1)
+    assert ran == [1]
+    [report] = errors.take()
+    assert report.callback == f"{__name__}.boom"
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit], ids=["ctrl-c", "exit"])
+def test_interrupt_from_a_task_propagates_and_the_runtime_goes_on(
+    rt: Runtime, interrupt: type[BaseException]
+) -> None:
+    ran: list[str] = []
+
+    def stop() -> None:
+        raise interrupt
+
+    rt.schedule_work(stop)
+    rt.schedule_work(ran.append, "after")
+    with pytest.raises(interrupt):
+        rt.tick()
+    assert rt.stats().tasks_failed == 1
+    assert rt.stats().work_queue_len == 1
+    assert rt.tick()
+    assert ran == ["after"]
+
+
+def test_tick_from_inside_a_tick_raises(rt: Runtime, errors: ErrorCollector) -> None:
+    rt.schedule_work(rt.tick)
+    rt.tick()
+    [report] = errors.take()
+    assert isinstance(report.exception, InvalidStateError)
+    assert str(report.exception) == "tick() called from inside a tick"
+
+
+# -- the tick's phases -------------------------------------------------------------------------
+
+
+def test_tick_phases_run_in_order(rt: Runtime, clock: ManualClock) -> None:
+    order: list[str] = []
+    rt.event_bus.subscribe(Ping, lambda e: order.append(f"event {e.n}"))
+    rt.schedule_work(order.append, "task")
+    rt.event_bus.emit_async(Ping(2))
+    rt.queue_event(Ping(1))
+    rt.schedule_delayed(0, order.append, "timer")
+    assert rt.tick()
+    assert order == ["event 1", "task", "timer", "event 2"]
+
+
+def test_each_phase_handles_only_what_was_ready_when_it_began(rt: Runtime) -> None:
+    log: list[str] = []
+
+    def on_ping(event: Ping, ctx: HandlerContext) -> None:
+        log.append(f"ping {event.n}")
+        if event.n == 0:
+            rt.queue_event(Ping(1))  # queued during the events phase: next tick
+            ctx.emit(Ping(2))  # follow-up: this tick's async phase
+
+    def task() -> None:
+        log.append("task")
+        rt.schedule_work_with_priority(Priority.CRITICAL, log.append, "spawned")
+
+    rt.event_bus.subscribe_with_context(Ping, on_ping)
+    rt.queue_event(Ping(0))
+    rt.schedule_work(task)
+    rt.tick()
+    assert log == ["ping 0", "task", "ping 2"]
+    rt.tick()
+    assert log == ["ping 0", "task", "ping 2", "ping 1", "spawned"]
+
+
+def test_a_self_rescheduling_task_cannot_trap_the_tick(rt: Runtime) -> None:
+    count: list[int] = []
+
+    def again() -> None:
+        count.append(1)
+        rt.schedule_work(again)
+
+    rt.schedule_work(again)
+    for ticks in range(1, 4):
+        rt.tick()
+        assert len(count) == ticks
+
+
+def test_booting_tick_applies_commands_only(make_runtime: MakeRuntime) -> None:
+    runtime = make_runtime(boot=False)
+    handled: list[Ping] = []
+    runtime.event_bus.subscribe(Ping, handled.append)
+    assert runtime.queue_event(Ping())  # events are accepted while booting
+    runtime.schedule_delayed(0, print)
+    assert runtime.tick()
+    assert handled == []
+    assert runtime.stats().ticks == 1
+    runtime.boot()
+    runtime.tick()
+    assert len(handled) == 1
+
+
+# -- events ---------------------------------------------------------------------------------------
+
+
+def test_queued_events_dispatch_by_priority_then_fifo(rt: Runtime) -> None:
+    seen: list[str] = []
+    rt.event_bus.subscribe(Ping, lambda e: seen.append(f"ping {e.n}"))
+    rt.event_bus.subscribe(Urgent, lambda e: seen.append("urgent"))
+    rt.queue_event(Ping(1))
+    rt.queue_event(Ping(2))
+    rt.queue_event(Urgent())
+    rt.tick()
+    assert seen == ["urgent", "ping 1", "ping 2"]
+    assert rt.stats().events_dispatched == 3
+
+
+def test_queue_event_full_or_stopping_is_dropped_and_counted(make_runtime: MakeRuntime) -> None:
+    runtime = make_runtime(RuntimeConfig(priority_queue_capacity=1))
+    assert runtime.queue_event(Ping())
+    assert not runtime.queue_event(Ping())
+    runtime.shutdown()
+    assert not runtime.queue_event(Ping())
+    assert not runtime.event_bus.emit_async(Ping())
+    assert runtime.stats().events_dropped == 3
+
+
+def test_queue_event_rejects_an_invalid_priority(rt: Runtime) -> None:
+    with pytest.raises(ValueError, match=r"^event priority must be in \[0, 2\*\*32\), got -3$"):
+        rt.queue_event(Urgent(priority=-3))
+    assert rt.stats().event_queue_len == 0
+    assert rt.stats().events_dropped == 0
+
+
+def test_any_object_is_an_event(rt: Runtime) -> None:
+    seen: list[str] = []
+    rt.event_bus.subscribe(str, seen.append)
+    rt.queue_event("hello")
+    rt.tick()
+    assert seen == ["hello"]
+
+
+def test_context_request_render_sets_the_runtime_flag(rt: Runtime) -> None:
+    def handler(event: Ping, ctx: HandlerContext) -> EventResult:
+        ctx.request_render()
+        return EventResult.HANDLED
+
+    rt.event_bus.subscribe_with_context(Ping, handler)
+    rt.queue_event(Ping())
+    assert not rt.is_render_pending()
+    rt.tick()
+    assert rt.is_render_pending()
+    assert rt.take_render_pending()
+    assert not rt.take_render_pending()
+
+
+def test_request_render_and_flag(rt: Runtime) -> None:
+    rt.request_render()
+    assert rt.is_render_pending()
+    assert rt.take_render_pending()
+    assert not rt.is_render_pending()
+
+
+def test_request_quit_stops_at_the_end_of_the_phase(rt: Runtime) -> None:
+    log: list[str] = []
+
+    def quitter(event: Ping, ctx: HandlerContext) -> None:
+        log.append(f"event {event.n}")
+        ctx.request_quit()
+
+    rt.event_bus.subscribe_with_context(Ping, quitter)
+    rt.queue_event(Ping(1))
+    rt.queue_event(Ping(2))
+    rt.schedule_work(log.append, "task")
+    rt.event_bus.emit_async(Ping(3))
+    assert rt.tick()  # the rest of the tick runs
+    assert log == ["event 1", "event 2", "task", "event 3"]
+    assert rt.state is RuntimeState.STOPPING
+    assert not rt.tick()  # the next tick drains
+    assert rt.shutdown_report() is not None
+
+
+def test_shutdown_from_inside_a_task_finishes_the_tick(rt: Runtime) -> None:
+    log: list[str] = []
+    rt.event_bus.subscribe(Ping, lambda e: log.append("async"))
+    rt.schedule_work(rt.shutdown)
+    rt.schedule_work(log.append, "same batch")
+    rt.event_bus.emit_async(Ping())
+    assert rt.tick()
+    assert log == ["same batch", "async"]
+    assert rt.state is RuntimeState.STOPPING
+    assert not rt.schedule_work(print)
+    assert not rt.tick()
+
+
+def test_emergency_from_inside_a_task_skips_the_rest_of_the_tick(rt: Runtime) -> None:
+    log: list[str] = []
+    rt.event_bus.subscribe(Ping, lambda e: log.append("async"))
+    rt.schedule_work(rt.emergency_stop)
+    rt.event_bus.emit_async(Ping())
+    rt.tick()
+    assert log == []
+    assert not rt.tick()
+    report = rt.shutdown_report()
+    assert report is not None
+    assert (report.state, report.events_abandoned) == (RuntimeState.EMERGENCY, 1)
+
+
+def test_current_scope_is_decremented_after_each_queued_event(rt: Runtime) -> None:
+    scope = EventScope()
+    for _ in range(3):
+        scope.increment()
+    rt.set_scope(scope)
+    assert rt.current_scope is scope
+    rt.queue_event(Ping())
+    rt.queue_event(Ping())
+    rt.event_bus.emit_async(Ping())  # async events do not touch the runtime's scope
+    rt.tick()
+    assert scope.in_flight == 1
+    rt.queue_event(Ping())
+    rt.queue_event(Ping())
+    rt.tick()
+    assert scope.in_flight == 0  # never below zero
+    rt.clear_scope()
+    assert rt.current_scope is None
+
+
+def test_set_scope_rejects_a_non_scope(rt: Runtime) -> None:
+    with pytest.raises(TypeError, match=r"^scope must be an EventScope, got None$"):
+        rt.set_scope(None)  # type: ignore[arg-type]
+
+
+def test_runtime_uses_the_given_bus(clock: ManualClock) -> None:
+    bus = EventBus()
+    runtime = Runtime(event_bus=bus, clock=clock)
+    assert runtime.event_bus is bus
+    assert runtime.clock is clock
+    assert runtime.config == RuntimeConfig()
+
+
+# -- observing ------------------------------------------------------------------------------------
+
+
+def test_is_idle(rt: Runtime) -> None:
+    assert rt.is_idle()
+    rt.schedule_work(print)
+    assert not rt.is_idle()
+    rt.tick()
+    assert rt.is_idle()
+    rt.event_bus.emit_async(Ping())
+    assert not rt.is_idle()
+    rt.tick()
+    handle = rt.schedule_delayed(60, print)
+    assert not rt.is_idle()
+    handle.cancel()
+    assert rt.is_idle()
+
+
+def test_next_timeout_by_state(make_runtime: MakeRuntime, clock: ManualClock) -> None:
+    runtime = make_runtime(boot=False)
+    runtime.queue_event(Ping())
+    assert runtime.next_timeout() is None  # BOOTING: nothing runs yet
+    runtime.boot()
+    assert runtime.next_timeout() == 0.0
+    runtime.tick()
+    assert runtime.next_timeout() is None
+    runtime.schedule_delayed(2.5, print)
+    assert runtime.next_timeout() == 2.5
+    clock.advance(1)
+    assert runtime.next_timeout() == 1.5
+    runtime.command_sender().send(Shutdown())
+    assert runtime.next_timeout() == 0.0  # a command is waiting
+    runtime.tick()  # applies it; the same tick is the terminal one
+    assert runtime.state is RuntimeState.STOPPING
+    assert runtime.next_timeout() is None
+
+
+def test_next_timeout_is_zero_until_the_terminal_tick(rt: Runtime) -> None:
+    rt.shutdown()
+    assert rt.next_timeout() == 0.0
+    assert not rt.tick()
+    assert rt.next_timeout() is None
+
+
+def test_stats_is_a_frozen_snapshot(rt: Runtime) -> None:
+    stats = rt.stats()
+    rt.schedule_work(print)
+    assert stats.work_queue_len == 0
+    assert rt.stats().work_queue_len == 1
+    with pytest.raises(AttributeError):
+        stats.ticks = 3  # type: ignore[misc]
+    assert stats.state is RuntimeState.RUNNING
+
+
+def test_every_piece_of_work_is_accounted_for(
+    make_runtime: MakeRuntime, errors: ErrorCollector
+) -> None:
+    runtime = make_runtime(RuntimeConfig(work_queue_capacity=4, batch_size=2))
+    tasks = [Task(print if i != 1 else boom) for i in range(6)]
+    offered = [runtime.schedule_task(t) for t in tasks]
+    tasks[2].cancel()
+    runtime.tick()
+    runtime.tick()
+    stats = runtime.stats()
+    outcome = (
+        stats.tasks_executed
+        + stats.tasks_failed
+        + stats.tasks_cancelled
+        + stats.work_dropped
+        + stats.tasks_rejected
+        + stats.work_queue_len
+    )
+    assert offered == [True] * 4 + [False] * 2
+    assert outcome == 6
+    assert (stats.tasks_executed, stats.tasks_failed, stats.tasks_cancelled) == (2, 1, 1)
+    assert len(errors.take()) == 1
+
+
+def test_repr(rt: Runtime) -> None:
+    rt.schedule_work(print)
+    assert repr(rt) == "<Runtime Running ticks=0 events=0 work=1 timers=0>"
+
+
+def test_quit_requested_outside_a_tick_stops_at_the_next_tick(rt: Runtime) -> None:
+    def quitter(event: Ping, ctx: HandlerContext) -> None:
+        ctx.request_quit()
+
+    rt.event_bus.subscribe_with_context(Ping, quitter)
+    rt.event_bus.emit(Ping())  # the app dispatches synchronously, between ticks
+    assert rt.stats().state is RuntimeState.RUNNING
+    assert rt.next_timeout() == 0.0
+    assert rt.run_until_idle() == 1  # honoured at the start of the tick, like Shutdown
+    assert rt.state is RuntimeState.STOPPING
+    assert rt.shutdown_report() is not None
+
+
+def test_emergency_from_an_event_handler_skips_tasks_and_async(rt: Runtime) -> None:
+    log: list[str] = []
+    rt.event_bus.subscribe(Ping, lambda e: rt.emergency_stop())
+    rt.event_bus.subscribe(Urgent, lambda e: log.append("async"))
+    rt.queue_event(Ping())
+    rt.schedule_work(log.append, "task")
+    rt.event_bus.emit_async(Urgent())
+    assert rt.tick()
+    assert log == []
+    assert not rt.tick()
+
+
+def test_schedule_work_with_priority_and_name(rt: Runtime, errors: ErrorCollector) -> None:
+    rt.schedule_work_with_priority(Priority.LOW, boom, name="named-low")
+    rt.schedule_work(boom, name="named-normal")
+    rt.tick()
+    assert [r.callback for r in errors.take()] == ["named-normal", "named-low"]
+
+
+def test_error_report_names_a_callable_without_a_qualname(
+    rt: Runtime, errors: ErrorCollector
+) -> None:
+    rt.schedule_work(functools.partial(boom))
+    rt.tick()
+    [report] = errors.take()
+    assert report.callback.startswith("functools.partial(<function boom")
+
+
+def test_quit_requested_from_a_task_applies_after_the_tasks_phase(rt: Runtime) -> None:
+    log: list[str] = []
+
+    def quitter(event: Ping, ctx: HandlerContext) -> None:
+        ctx.request_quit()
+
+    rt.event_bus.subscribe_with_context(Ping, quitter)
+    rt.event_bus.subscribe(Urgent, lambda e: log.append("async"))
+    rt.schedule_work(rt.event_bus.emit, Ping())  # a task dispatches synchronously
+    rt.schedule_work(log.append, "same batch")
+    rt.event_bus.emit_async(Urgent())
+    assert rt.tick()
+    assert log == ["same batch", "async"]
+    assert rt.stats().state is RuntimeState.STOPPING
+
+
+def test_cancel_timer_by_id(rt: Runtime) -> None:
+    handle = rt.schedule_delayed(1, print)
+    assert rt.cancel_timer(handle.id)
+    assert not rt.cancel_timer(handle.id)
+    assert not rt.cancel_timer(123456789)
