@@ -14,7 +14,7 @@ from kernel.testing import ErrorCollector, ManualClock
 
 settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True)
 settings.register_profile("dev", max_examples=50, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 MakeRuntime = Callable[..., Runtime]
 """``make_runtime(config=None, *, boot=True) -> Runtime`` (the `make_runtime` fixture)."""
