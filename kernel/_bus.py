@@ -236,6 +236,7 @@ class EventBus:
         self._on_quit: Callable[[], None] = _no_effect
         self._attached = False
         self._closed = False
+        self._halted = False
         self._dispatched = 0
         self._handler_errors = 0
         self._dropped = 0
@@ -320,7 +321,9 @@ class EventBus:
             count = min(count, check_positive_int(limit, "limit"))
         popleft = queue.popleft
         dispatch = self._dispatch
-        for _ in range(count):
+        for done in range(count):
+            if self._halted:
+                return done
             event, scope = popleft()
             if scope is None:
                 dispatch(event, None)
@@ -450,6 +453,11 @@ class EventBus:
     def _close(self) -> None:
         """Refuse (and count) later `emit_async` calls; `HandlerContext.emit` still queues."""
         self._closed = True
+
+    def _halt(self) -> None:
+        """Dispatch nothing more from the queues (EMERGENCY); a dispatch in progress finishes."""
+        self._closed = True
+        self._halted = True
 
 
 def _bad_result(outcome: object, handler: Handler) -> TypeError:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import dataclasses
 import queue
 import threading
-from typing import Final, TypeAlias, final
+from typing import TYPE_CHECKING, Final, TypeAlias, final
 
 from kernel._task import Task
 from kernel._validate import check_instance
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "CommandChannel",
@@ -72,11 +75,13 @@ class CommandChannel:
     before it waits, so a command sent at any moment either is seen or ends the wait at once.
     """
 
-    __slots__ = ("_queue", "_wakeup", "empty")
+    __slots__ = ("_queue", "_wakeup", "empty", "on_put")
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[RuntimeCommand] = queue.SimpleQueue()
         self._wakeup = threading.Event()
+        self.on_put: Callable[[], object] | None = None
+        """Called on the sender's thread after each command, for hosts with their own loop."""
         self.empty: Final = self._queue.empty
         """Return True if no command is waiting (a C call: the runtime asks on every tick)."""
 
@@ -84,6 +89,9 @@ class CommandChannel:
         """Append `command` and wake a waiting loop; never blocks. Thread-safe."""
         self._queue.put(command)
         self._wakeup.set()
+        on_put = self.on_put
+        if on_put is not None:
+            on_put()
 
     def take_all(self) -> list[RuntimeCommand]:
         """Remove and return every command sent so far, in the order sent."""
@@ -121,7 +129,7 @@ class CommandSender:
         self._channel = channel
 
     def send(self, command: RuntimeCommand) -> None:
-        """Send `command`. Thread-safe; never blocks.
+        """Send `command`. Thread-safe; never blocks (unless a `Runtime.set_wakeup` hook does).
 
         Raises:
             TypeError: `command` is not one of `Shutdown`, `Emergency`, `ScheduleTask`,

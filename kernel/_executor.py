@@ -27,13 +27,14 @@ class Executor:
         sink: receives ``(phase, exception, description)`` for each caught exception.
     """
 
-    __slots__ = ("_cancelled", "_executed", "_failed", "_sink")
+    __slots__ = ("_cancelled", "_executed", "_failed", "_halted", "_sink")
 
     def __init__(self, sink: ErrorSink) -> None:
         self._sink = sink
         self._executed = 0
         self._failed = 0
         self._cancelled = 0
+        self._halted = False
 
     @property
     def executed(self) -> int:
@@ -50,13 +51,18 @@ class Executor:
         """Cancelled tasks skipped when they reached the front (cumulative)."""
         return self._cancelled
 
+    def halt(self) -> None:
+        """Stop running for good: a batch in progress ends after the current item (EMERGENCY)."""
+        self._halted = True
+
     def run(self, work: WorkQueue, limit: int) -> int:
         """Run up to `limit` items that were queued when the call began; return how many ran.
 
         Items leave the queue's count as the batch takes them, a chunk at a time, so work the
         callables queue meanwhile sees the room they free. Cancelled tasks met on the way are
         skipped without using one of the `limit` slots. Work queued by the callables themselves
-        waits for the next call. Runtime complexity: O(1) per item.
+        waits for the next call. After `halt()` nothing more runs: the rest stays queued.
+        Runtime complexity: O(1) per item.
         """
         ran = failed = cancelled = 0
         sink = self._sink
@@ -69,6 +75,8 @@ class Executor:
                     count -= taken
                     work._len -= taken
                     for _ in range(taken):
+                        if self._halted:
+                            return ran
                         fn, args, owner = popleft()
                         taken -= 1
                         if owner is None:

@@ -38,7 +38,8 @@ def dispatch_events(events: EventQueue, bus: EventBus, scope: EventScope | None,
     """Dispatch up to `limit` of the events queued when the call began, in priority order.
 
     After each event, `scope` (the runtime's current scope), if set and not complete, is
-    decremented. Events queued by the handlers wait for the next call.
+    decremented. Events queued by the handlers wait for the next call. Once the bus is halted
+    (EMERGENCY), the rest stays queued.
 
     Returns:
         How many events were dispatched.
@@ -49,6 +50,8 @@ def dispatch_events(events: EventQueue, bus: EventBus, scope: EventScope | None,
         for lane, count in events.begin_batch():
             popleft = lane.popleft
             for _ in range(min(count, limit - done)):
+                if bus._halted:
+                    return done
                 event = popleft()
                 events._len -= 1
                 done += 1

@@ -152,6 +152,21 @@ class Runtime:
         """A sender other threads use to control this runtime (see `CommandSender`)."""
         return CommandSender(self._channel)
 
+    def set_wakeup(self, callback: Callable[[], object] | None) -> None:
+        """Call `callback` after every command sent, on the sending thread (None: stop).
+
+        For a host that owns its loop and blocks in its own ``select()`` / ``poll()``: the
+        callback writes to the host's self-pipe (or eventfd), the host wakes and calls `tick()`.
+        `run()` needs none of this: `send()` wakes it already. The callback must be thread-safe
+        and quick; an exception it raises propagates to the sender.
+
+        Raises:
+            TypeError: `callback` is neither callable nor None.
+        """
+        if callback is not None:
+            check_callable(callback, "callback")
+        self._channel.on_put = callback
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     def boot(self) -> None:
@@ -171,7 +186,11 @@ class Runtime:
             self._transition(_STOPPING)
 
     def emergency_stop(self) -> None:
-        """Any state → EMERGENCY: nothing more runs; the next tick abandons what is queued."""
+        """Any state → EMERGENCY: nothing more runs; the next tick abandons what is queued.
+
+        Called from inside a task or handler, the callback itself returns normally, but no
+        further task, event or phase of the tick runs.
+        """
         if self._state is not _EMERGENCY:
             self._transition(_EMERGENCY)
 
@@ -185,6 +204,10 @@ class Runtime:
             self._events.close()
             self._bus._close()
             self._wheel.close()
+        if target is _EMERGENCY:
+            # Stop at once, even mid-batch: the running callback finishes and nothing after it.
+            self._executor.halt()
+            self._bus._halt()
 
     # -- work -----------------------------------------------------------------------------------
 

@@ -33,15 +33,20 @@ def stop(
 ) -> ShutdownReport:
     """Cancel pending timers, drain (STOPPING only), abandon the rest, and report it all.
 
-    Abandoned tasks are not run (a `Task` stays PENDING); abandoned async events release
-    their scopes, so nobody waits for an event that will never be dispatched.
+    Abandoned tasks are not run (a `Task` stays PENDING). Abandoned events release their scopes
+    (async events their own, queued events the runtime's current scope), so nobody waits for an
+    event that will never be dispatched.
     """
     timers_cancelled = wheel.cancel_all()
     tasks_drained = events_drained = 0
     if state is RuntimeState.STOPPING:
         tasks_drained, events_drained = drain(events, work, bus, executor, scope, drain_limit)
     tasks_abandoned = executor.discard(work.clear())
-    events_abandoned = len(events.clear()) + discard_async(bus)
+    queued_abandoned = len(events.clear())
+    if scope is not None:
+        for _ in range(queued_abandoned):  # as if dispatched: nobody waits for them
+            scope._decrement_if_positive()
+    events_abandoned = queued_abandoned + discard_async(bus)
     return ShutdownReport(
         state=state,
         tasks_drained=tasks_drained,

@@ -567,3 +567,63 @@ def test_cancel_timer_by_id(rt: Runtime) -> None:
     assert rt.cancel_timer(handle.id)
     assert not rt.cancel_timer(handle.id)
     assert not rt.cancel_timer(123456789)
+
+
+def test_emergency_from_a_task_stops_the_rest_of_the_batch(rt: Runtime) -> None:
+    log: list[str] = []
+    rt.schedule_work(log.append, "before")
+    rt.schedule_work(rt.emergency_stop)
+    rt.schedule_work(log.append, "after")
+    rt.tick()
+    assert log == ["before"]
+    assert not rt.tick()
+    report = rt.shutdown_report()
+    assert report is not None
+    assert report.tasks_abandoned == 1
+
+
+def test_emergency_from_a_handler_stops_the_rest_of_the_events(rt: Runtime) -> None:
+    seen: list[int] = []
+
+    def handler(event: Ping) -> None:
+        seen.append(event.n)
+        if event.n == 1:
+            rt.emergency_stop()
+
+    rt.event_bus.subscribe(Ping, handler)
+    for n in range(1, 4):
+        rt.queue_event(Ping(n))
+    rt.tick()
+    assert seen == [1]
+    rt.tick()
+    report = rt.shutdown_report()
+    assert report is not None
+    assert report.events_abandoned == 2
+
+
+def test_emergency_from_an_async_handler_stops_the_async_phase(rt: Runtime) -> None:
+    seen: list[int] = []
+
+    def handler(event: Ping) -> None:
+        seen.append(event.n)
+        rt.emergency_stop()
+
+    rt.event_bus.subscribe(Ping, handler)
+    rt.event_bus.emit_async(Ping(1))
+    rt.event_bus.emit_async(Ping(2))
+    rt.tick()
+    assert seen == [1]
+    assert rt.event_bus.queue_len == 1
+
+
+def test_set_wakeup_calls_back_after_each_send(rt: Runtime) -> None:
+    woken: list[int] = []
+    rt.set_wakeup(lambda: woken.append(1))
+    sender = rt.command_sender()
+    sender.send(Shutdown())
+    assert woken == [1]
+    rt.set_wakeup(None)
+    sender.send(Shutdown())
+    assert woken == [1]
+    with pytest.raises(TypeError, match=r"^callback must be callable, got 'pipe'$"):
+        rt.set_wakeup("pipe")  # type: ignore[arg-type]

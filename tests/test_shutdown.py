@@ -186,3 +186,14 @@ def test_run_in_a_terminal_state_runs_the_terminal_tick(rt: Runtime, stop: str) 
     report = rt.run()
     assert report is rt.shutdown_report()
     assert rt.run() is report
+
+
+def test_abandoned_queued_events_release_the_current_scope(rt: Runtime) -> None:
+    scope = EventScope()
+    for _ in range(2):
+        scope.increment()
+        rt.queue_event(Step())
+    rt.set_scope(scope)
+    rt.emergency_stop()
+    rt.tick()
+    assert scope.is_complete
