@@ -71,15 +71,18 @@ class CommandChannel:
     """The FIFO of commands on their way to one runtime, with a wake-up for a waiting loop.
 
     Any thread may `put`; only the runtime's thread takes commands out (`take_all`) or waits.
-    A sender appends, then sets the wake-up event; the loop clears the event and checks the queue
-    before it waits, so a command sent at any moment either is seen or ends the wait at once.
+    The wake-up is a `threading.Lock` used as a binary semaphore, so waking is a C-level lock
+    release with no Python frame on either side: a sender appends, then releases the lock; the
+    loop checks the queue, then acquires the lock with a timeout. A release that comes before
+    the wait leaves the lock open, so the wait returns at once and no wake-up is lost.
     """
 
     __slots__ = ("_queue", "_wakeup", "empty", "on_put")
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[RuntimeCommand] = queue.SimpleQueue()
-        self._wakeup = threading.Event()
+        self._wakeup = threading.Lock()
+        self._wakeup.acquire()  # held while no wake-up is pending
         self.on_put: Callable[[], object] | None = None
         """Called on the sender's thread after each command, for hosts with their own loop."""
         self.empty: Final = self._queue.empty
@@ -88,31 +91,33 @@ class CommandChannel:
     def put(self, command: RuntimeCommand) -> None:
         """Append `command` and wake a waiting loop; never blocks. Thread-safe."""
         self._queue.put(command)
-        self._wakeup.set()
+        try:  # noqa: SIM105  (contextlib.suppress would cost a context manager per send)
+            self._wakeup.release()
+        except RuntimeError:  # already released: a wake-up is pending anyway
+            pass
         on_put = self.on_put
         if on_put is not None:
             on_put()
 
     def take_all(self) -> list[RuntimeCommand]:
         """Remove and return every command sent so far, in the order sent."""
+        # Only this thread takes commands out, so a queue that is not empty yields one.
         commands: list[RuntimeCommand] = []
-        get = self._queue.get_nowait
-        try:
-            while True:
-                commands.append(get())
-        except queue.Empty:
-            return commands
+        empty, get = self._queue.empty, self._queue.get_nowait
+        while not empty():
+            commands.append(get())
+        return commands
 
     def wait(self, timeout: float | None) -> bool:
         """Block until a command is waiting or `timeout` seconds pass (None: no limit).
 
         Returns:
-            True if a command is waiting.
+            True if a command is waiting (or a stale wake-up ended the wait early; callers
+            re-check, as `run()` does on its next tick).
         """
-        self._wakeup.clear()
         if not self._queue.empty():
             return True
-        return self._wakeup.wait(timeout)
+        return self._wakeup.acquire(True, -1 if timeout is None else timeout)
 
 
 @final
@@ -135,9 +140,13 @@ class CommandSender:
             TypeError: `command` is not one of `Shutdown`, `Emergency`, `ScheduleTask`,
                 `QueueEvent`.
         """
-        check_instance(
-            command, _COMMAND_TYPES, "command", "Shutdown, Emergency, ScheduleTask or QueueEvent"
-        )
+        if command.__class__ not in _COMMAND_TYPES:
+            check_instance(
+                command,
+                _COMMAND_TYPES,
+                "command",
+                "Shutdown, Emergency, ScheduleTask or QueueEvent",
+            )
         self._channel.put(command)
 
     def __repr__(self) -> str:

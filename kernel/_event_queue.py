@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from kernel._lanes import PriorityLanes
-from kernel._validate import check_priority
+from kernel._validate import MAX_PRIORITY, check_priority
 
 __all__ = ["DEFAULT_EVENT_PRIORITY", "EventQueue"]
 
@@ -27,11 +27,14 @@ class EventQueue(PriorityLanes[object]):
         """Queue `event` by its ``priority`` attribute (100 when it has none).
 
         Returns:
-            True if queued; False (counted in `dropped`) if the queue is full or closed.
+            True if queued; False if the queue is full (counted in `dropped`) or closed
+            (counted in `rejected`).
 
         Raises:
             TypeError: the event's ``priority`` is not an int.
             ValueError: the event's ``priority`` is outside ``[0, 2**32)``.
         """
         priority = getattr(event, "priority", DEFAULT_EVENT_PRIORITY)
-        return self.push(event, check_priority(priority, "event priority"))
+        if priority.__class__ is not int or not 0 <= priority < MAX_PRIORITY:
+            check_priority(priority, "event priority")  # raises unless an int subclass in range
+        return self.push(event, priority)

@@ -71,7 +71,7 @@ class Executor:
             for lane, count in work.begin_batch():
                 popleft = lane.popleft
                 while count and ran < limit:
-                    taken = min(count, limit - ran)
+                    taken = count if count < limit - ran else limit - ran
                     count -= taken
                     work._len -= taken
                     for _ in range(taken):
@@ -112,8 +112,10 @@ class Executor:
             work._len += taken  # a KeyboardInterrupt leaves the rest of the chunk queued
             work.end_batch()
             self._executed += ran - failed
-            self._failed += failed
-            self._cancelled += cancelled
+            if failed:
+                self._failed += failed
+            if cancelled:
+                self._cancelled += cancelled
         return ran
 
     def discard(self, items: list[WorkItem]) -> int:

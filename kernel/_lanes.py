@@ -43,6 +43,7 @@ class PriorityLanes(Generic[T]):
     """
 
     __slots__ = (
+        "_adhoc",
         "_capacity",
         "_dropped",
         "_front",
@@ -52,6 +53,7 @@ class PriorityLanes(Generic[T]):
         "_limit",
         "_order",
         "_ordered",
+        "_rejected",
     )
 
     def __init__(self, capacity: int) -> None:
@@ -67,6 +69,8 @@ class PriorityLanes(Generic[T]):
         self._front_priority = MAX_PRIORITY
         self._len = 0
         self._dropped = 0
+        self._rejected = 0
+        self._adhoc = 0  # open lanes of priorities outside `_KEPT_LANES`
 
     @property
     def capacity(self) -> int:
@@ -75,12 +79,17 @@ class PriorityLanes(Generic[T]):
 
     @property
     def dropped(self) -> int:
-        """How many pushes were rejected because the queue was full or closed (cumulative)."""
+        """How many pushes were refused because the queue was full (cumulative)."""
         return self._dropped
 
     @property
+    def rejected(self) -> int:
+        """How many pushes were refused because the queue was closed (cumulative)."""
+        return self._rejected
+
+    @property
     def is_closed(self) -> bool:
-        """True once `close()` was called: every later push is rejected and counted."""
+        """True while closed (`close()`): every push is refused and counted in `rejected`."""
         return self._limit == 0
 
     def __len__(self) -> int:
@@ -99,13 +108,18 @@ class PriorityLanes(Generic[T]):
         Runtime complexity: O(1) if the priority's lane is open, else O(log p).
 
         Returns:
-            True if queued; False (counted in `dropped`) if the queue is full or closed.
+            True if queued; False if the queue is full (counted in `dropped`) or closed
+            (counted in `rejected`).
         """
         if self._len >= self._limit:
-            self._dropped += 1
+            if self._limit:
+                self._dropped += 1
+            else:
+                self._rejected += 1
             return False
-        lane = self._lanes.get(priority)
-        if lane is None:
+        try:
+            lane = self._lanes[priority]
+        except KeyError:
             lane = self._open_lane(priority)
         lane.append(item)
         self._len += 1
@@ -144,8 +158,12 @@ class PriorityLanes(Generic[T]):
         return items
 
     def close(self) -> None:
-        """Reject (and count) every later push; queued items stay. Idempotent."""
+        """Refuse (and count in `rejected`) every later push; queued items stay. Idempotent."""
         self._limit = 0
+
+    def open(self) -> None:
+        """Accept pushes again, up to the capacity. Idempotent."""
+        self._limit = self._capacity
 
     def begin_batch(self) -> list[tuple[deque[T], int]]:
         """Start a batch: each non-empty lane, in pop order, with the number of items it holds now.
@@ -156,38 +174,50 @@ class PriorityLanes(Generic[T]):
         sees them.
         Runtime complexity: O(p).
         """
+        front = self._front
+        if front is None:
+            return []
+        if len(front) == self._len:  # the common case: everything waits in one lane
+            return [(front, self._len)]
         return [(lane, len(lane)) for _, lane in self._ordered if lane]
-
-    def end_batch(self) -> None:
-        """Close ad-hoc lanes the batch emptied and find the new front. Runtime complexity: O(p)."""
-        self._refresh_front()
 
     def _open_lane(self, priority: int) -> deque[T]:
         lane: deque[T] = deque()
         self._lanes[priority] = lane
         self._order.add(priority)
         self._reorder()
+        if priority not in _KEPT_LANES:
+            self._adhoc += 1
         return lane
 
     def _reorder(self) -> None:
         lanes = self._lanes
         self._ordered = tuple((p, lanes[p]) for p in self._order)
 
-    def _refresh_front(self) -> None:
-        """Close empty ad-hoc lanes and point `_front` at the first non-empty lane."""
-        lanes = self._lanes
-        if not _KEPT_LANES.issuperset(lanes):
-            closing = [p for p, lane in lanes.items() if not lane and p not in _KEPT_LANES]
-            if closing:
-                for priority in closing:
-                    del lanes[priority]
-                    self._order.remove(priority)
-                self._reorder()
-        if self._len:
-            self._front_priority, self._front = next((p, lane) for p, lane in self._ordered if lane)
-        else:
+    def end_batch(self) -> None:
+        """End a batch: close ad-hoc lanes it emptied and find the new front. O(p)."""
+        if self._adhoc:
+            self._close_empty_lanes()
+        if not self._len:
             self._front = None
             self._front_priority = MAX_PRIORITY
+        elif not self._front:
+            # The front lane drained. Lanes before it were empty and pushes since went to the
+            # front if they came earlier, so the first non-empty lane is the new front.
+            self._front_priority, self._front = next((p, lane) for p, lane in self._ordered if lane)
+
+    # pop() and clear() end what amounts to a batch of their own.
+    _refresh_front = end_batch
+
+    def _close_empty_lanes(self) -> None:
+        lanes = self._lanes
+        closing = [p for p, lane in lanes.items() if not lane and p not in _KEPT_LANES]
+        if closing:
+            for priority in closing:
+                del lanes[priority]
+                self._order.remove(priority)
+            self._adhoc -= len(closing)
+            self._reorder()
 
     def _check(self) -> None:
         """Assert the structure's invariants (for tests)."""
@@ -198,6 +228,7 @@ class PriorityLanes(Generic[T]):
         assert self._len == sum(len(lane) for lane in lanes.values())
         assert 0 <= self._len <= self._capacity
         assert all(lane or p in _KEPT_LANES for p, lane in lanes.items())
+        assert self._adhoc == sum(1 for p in lanes if p not in _KEPT_LANES)
         non_empty = [p for p in self._order if lanes[p]]
         if non_empty:
             assert self._front is lanes[non_empty[0]]
@@ -206,9 +237,11 @@ class PriorityLanes(Generic[T]):
             assert self._front is None
             assert self._front_priority == MAX_PRIORITY
         assert self._dropped >= 0
+        assert self._rejected >= 0
 
     def __repr__(self) -> str:
         return (
             f"<{type(self).__name__} len={self._len} capacity={self._capacity}"
-            f" dropped={self._dropped}{' closed' if self.is_closed else ''}>"
+            f" dropped={self._dropped} rejected={self._rejected}"
+            f"{' closed' if self.is_closed else ''}>"
         )

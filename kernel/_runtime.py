@@ -103,6 +103,7 @@ class Runtime:
         self._bus = bus
         self._state = _BOOTING
         self._work = WorkQueue(config.work_queue_capacity)
+        self._work.close()  # work is accepted only while RUNNING; boot() opens it
         self._events = EventQueue(config.priority_queue_capacity)
         self._wheel = TimerWheel(
             clock, resolution=config.timer_resolution, max_timers=config.max_timers
@@ -200,7 +201,10 @@ class Runtime:
             msg = f"cannot go from {self._state} to {target}"
             raise InvalidStateError(msg)
         self._state = target
+        if target is _RUNNING:
+            self._work.open()
         if target.is_terminal:
+            self._work.close()
             self._events.close()
             self._bus._close()
             self._wheel.close()
@@ -227,9 +231,7 @@ class Runtime:
             return self.schedule_task(Task(fn, *args, name=name))
         if not is_callable(fn):
             check_callable(fn)
-        if self._state is not _RUNNING:
-            self._tasks_rejected += 1
-            return False
+        # The work queue is open only while RUNNING, and counts a refusal as rejected itself.
         return self._work.push((fn, args, None), _NORMAL)
 
     def schedule_work_with_priority(
@@ -250,9 +252,6 @@ class Runtime:
         if name is not None:
             return self.schedule_task(Task(fn, *args, priority=priority, name=name))
         check_callable(fn)
-        if self._state is not _RUNNING:
-            self._tasks_rejected += 1
-            return False
         return self._work.push((fn, args, None), priority)
 
     def schedule_task(self, task: Task) -> bool:
@@ -267,15 +266,16 @@ class Runtime:
             ValueError: the task is already queued, or is no longer PENDING.
         """
         check_instance(task, Task, "task", "a Task")
+        return self._offer(task)
+
+    def _offer(self, task: Task) -> bool:
+        """`schedule_task` once `task` is known to be a Task (`ScheduleTask` commands checked)."""
         if task._queued:
             msg = f"task {task!r} is already queued"
             raise ValueError(msg)
         if task._state is not TaskState.PENDING:
             msg = f"task {task!r} is {task._state}; only a Pending task can be scheduled"
             raise ValueError(msg)
-        if self._state is not _RUNNING:
-            self._tasks_rejected += 1
-            return False
         fn = task._fn
         assert fn is not None  # a PENDING task keeps its callable
         queued = self._work.push((fn, task._args, task), task._priority)
@@ -417,16 +417,23 @@ class Runtime:
             if self._quit_requested:
                 self._settle_quit()
             if self._state is _RUNNING:
-                # Each phase runs only when its part holds something. The checks read the parts'
-                # counters directly: an idle tick must cost little more than a call (PERF.md P6).
+                # The phases of SPEC §7, each only when its part holds something. The checks
+                # read the parts' counters directly: an idle tick must cost little more than a
+                # call (PERF.md P6), and a tick for one event little more than its dispatch (P5).
                 if self._wheel._by_id:
-                    self._fire_timers()
+                    self._timers_fired += fire_timers(self._wheel, self._work, self._clock.now())
                 if self._events._len:
-                    self._dispatch_events()
+                    dispatch_events(self._events, self._bus, self._scope, self._events._len)
+                    if self._quit_requested:
+                        self._settle_quit()
                 if self._work._len:
-                    self._run_tasks()
+                    self._executor.run(self._work, self._batch_size)
+                    if self._quit_requested:
+                        self._settle_quit()
                 if self._bus._queue:
-                    self._dispatch_async()
+                    self._bus.process_queue()
+                    if self._quit_requested:
+                        self._settle_quit()
                 return True
             if self._state is _BOOTING:
                 return True
@@ -450,7 +457,7 @@ class Runtime:
 
     def _apply_schedule_task(self, task: Task) -> None:
         try:
-            self.schedule_task(task)
+            self._offer(task)
         except ValueError as exc:
             self._tasks_rejected += 1
             self._report("command", exc, task._describe())
@@ -461,26 +468,6 @@ class Runtime:
         except (TypeError, ValueError) as exc:
             self._events_rejected += 1
             self._report("command", exc, describe_callable(type(event)))
-
-    def _fire_timers(self) -> None:
-        self._timers_fired += fire_timers(self._wheel, self._work, self._clock.now())
-
-    def _dispatch_events(self) -> None:
-        dispatch_events(self._events, self._bus, self._scope, len(self._events))
-        if self._quit_requested:
-            self._settle_quit()
-
-    def _run_tasks(self) -> None:
-        if self._state is not _EMERGENCY:
-            self._executor.run(self._work, self._batch_size)
-            if self._quit_requested:
-                self._settle_quit()
-
-    def _dispatch_async(self) -> None:
-        if self._state is not _EMERGENCY:
-            self._bus.process_queue()
-            if self._quit_requested:
-                self._settle_quit()
 
     def _settle_quit(self) -> None:
         """Honour `HandlerContext.request_quit` at the end of a phase."""
@@ -590,10 +577,15 @@ class Runtime:
             active_timers=len(self._wheel),
             timers_dropped=self._wheel.dropped,
             ticks=self._ticks,
-            tasks_rejected=self._tasks_rejected,
+            tasks_rejected=self._tasks_rejected + self._work.rejected,
             tasks_cancelled=executor.cancelled,
             events_dispatched=self._bus.dispatched,
-            events_dropped=self._events.dropped + self._bus.dropped + self._events_rejected,
+            events_dropped=(
+                self._events.dropped
+                + self._events.rejected
+                + self._bus.dropped
+                + self._events_rejected
+            ),
             handler_errors=self._bus.handler_errors,
             timers_fired=self._timers_fired,
             commands_processed=self._commands_processed,

@@ -212,8 +212,11 @@ def test_lanes_close_rejects_later_pushes_and_keeps_items() -> None:
     lanes.close()
     assert lanes.is_closed
     assert not lanes.push(2, 100)
-    assert lanes.dropped == 1
+    assert (lanes.rejected, lanes.dropped) == (1, 0)
     assert lanes.pop() == 1
+    lanes.open()
+    assert lanes.push(3, 100)
+    assert not lanes.is_closed
 
 
 def test_lanes_adhoc_lanes_close_when_drained_named_lanes_stay() -> None:
@@ -230,7 +233,7 @@ def test_lanes_repr_shows_size_and_state() -> None:
     lanes: PriorityLanes[int] = PriorityLanes(3)
     lanes.push(1, 5)
     lanes.close()
-    assert repr(lanes) == "<PriorityLanes len=1 capacity=3 dropped=0 closed>"
+    assert repr(lanes) == "<PriorityLanes len=1 capacity=3 dropped=0 rejected=0 closed>"
     assert lanes.capacity == 3
 
 
