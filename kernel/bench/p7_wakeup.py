@@ -1,0 +1,131 @@
+"""P7: cross-thread wake-up latency into a sleeping `run()`, against asyncio."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import threading
+import time
+from time import perf_counter_ns
+from typing import TYPE_CHECKING, Final, TypeVar
+
+from kernel import Runtime, ScheduleTask, Shutdown, Task
+from kernel.bench.runner import Row, alternate
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kernel.bench.runner import Settings
+
+__all__ = ["measure"]
+
+M = TypeVar("M")
+
+WAKEUPS: Final = 60
+"""Wake-ups per side per round: five rounds give 300, above PERF.md's minimum of 200."""
+QUICK_WAKEUPS: Final = 10
+ASLEEP: Final = 0.002
+"""Seconds between wake-ups: enough for the loop to finish the last one and block again."""
+JOIN_TIMEOUT: Final = 10.0
+"""Seconds to wait for a wake-up or for the loop thread to end before calling it hung."""
+NS_PER_US: Final = 1_000
+P99: Final = 99
+GOAL: Final = 1.0
+
+
+def measure(settings: Settings) -> list[Row]:
+    """From just before the send to the first line of the callback, on another thread.
+
+    The kernel side runs ``rt.run()`` on a thread with nothing pending, so it sleeps on its
+    command channel; the main thread does ``sender.send(ScheduleTask(task))`` and the task
+    records when it starts. The anchor runs ``loop.run_forever()`` on a thread and the main
+    thread does ``loop.call_soon_threadsafe(fn)``. Median and 99th percentile over every
+    wake-up of every round.
+    """
+    n = settings.size(WAKEUPS, QUICK_WAKEUPS)
+    kernel: list[float] = []
+    anchor: list[float] = []
+    alternate(
+        [lambda: _record(kernel, _kernel(n)), lambda: _record(anchor, _asyncio(n))],
+        settings,
+        "P7 wake-up latency",
+        warmup=[
+            lambda: _record([], _kernel(QUICK_WAKEUPS)),
+            lambda: _record([], _asyncio(QUICK_WAKEUPS)),
+        ],
+    )
+    return [
+        Row(
+            id=f"P7 {label}",
+            workload=f"wake-up latency, send() to task start, {label} of {len(kernel)} [us]",
+            unit="us",
+            kernel=stat(kernel),
+            anchor=stat(anchor),
+            goal=GOAL,
+        )
+        for label, stat in (("median", statistics.median), ("p99", _p99))
+    ]
+
+
+def _p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[P99 - 1]
+
+
+def _record(pool: list[float], latencies: list[float]) -> dict[str, float]:
+    pool.extend(latencies)
+    return {"median": statistics.median(latencies)}
+
+
+def _wakeups(
+    n: int, prepare: Callable[[Callable[[], None]], M], send: Callable[[M], object]
+) -> list[float]:
+    """Time `n` wake-ups: each sends what `prepare` made of a callback, and waits for it to run.
+
+    Only ``send(message)`` to the callback's first line is timed; `prepare` runs before.
+    """
+    started = [0]
+    ran = threading.Event()
+
+    def callback() -> None:
+        started[0] = perf_counter_ns()
+        ran.set()
+
+    latencies: list[float] = []
+    for _ in range(n):
+        message = prepare(callback)
+        time.sleep(ASLEEP)
+        ran.clear()
+        before = perf_counter_ns()
+        send(message)
+        assert ran.wait(JOIN_TIMEOUT)
+        latencies.append((started[0] - before) / NS_PER_US)
+    return latencies
+
+
+def _same(fn: Callable[[], None]) -> Callable[[], None]:
+    return fn
+
+
+def _kernel(n: int) -> list[float]:
+    runtime = Runtime()
+    runtime.boot()
+    sender = runtime.command_sender()
+    thread = threading.Thread(target=runtime.run, name="bench-kernel-run")
+    thread.start()
+    try:
+        return _wakeups(n, lambda fn: ScheduleTask(Task(fn)), sender.send)
+    finally:
+        sender.send(Shutdown())
+        thread.join(JOIN_TIMEOUT)
+
+
+def _asyncio(n: int) -> list[float]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="bench-asyncio-run")
+    thread.start()
+    try:
+        return _wakeups(n, _same, loop.call_soon_threadsafe)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(JOIN_TIMEOUT)
+        loop.close()

@@ -1,0 +1,66 @@
+"""P8: the CPU `run()` uses while it waits for a timer 10 s away, as a fraction of wall time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Final
+
+from kernel import Runtime, Shutdown
+from kernel.bench.runner import Row, alternate, noop
+
+if TYPE_CHECKING:
+    from kernel.bench.runner import Settings
+
+__all__ = ["measure"]
+
+WAIT: Final = 2.0
+"""Seconds `run()` waits before it is told to shut down (PERF.md)."""
+QUICK_WAIT: Final = 0.1
+TIMER_DELAY: Final = 10.0
+"""The pending timer's delay: far beyond the wait, so `run()` can only sleep."""
+JOIN_TIMEOUT: Final = 10.0
+ROUNDS: Final = 1
+"""One two-second round: the figure is CPU against wall time, not against another side."""
+GOAL: Final = 0.02
+
+
+def measure(settings: Settings) -> list[Row]:
+    """Process CPU time (`time.process_time`) over wall time while ``rt.run()`` waits.
+
+    A runtime on the real clock holds one timer `TIMER_DELAY` seconds out; ``rt.run()`` starts
+    on a thread, the main thread sleeps `WAIT` seconds and then sends `Shutdown`. CPU and wall
+    time are taken around the whole episode, thread start and shutdown included.
+    """
+    wait = settings.size(WAIT, QUICK_WAIT)
+    (sample,) = alternate(
+        [lambda: _idle(wait)],
+        settings,
+        "P8 idle CPU",
+        rounds=ROUNDS,
+        warmup=[lambda: _idle(QUICK_WAIT)],
+    )
+    return [
+        Row(
+            id="P8",
+            workload=f"CPU while run() waits {wait:g} s for a timer {TIMER_DELAY:g} s away [CPU s vs wall s]",
+            unit="s",
+            kernel=sample["cpu"],
+            anchor=sample["wall"],
+            goal=GOAL,
+        )
+    ]
+
+
+def _idle(wait: float) -> dict[str, float]:
+    runtime = Runtime()
+    runtime.boot()
+    runtime.schedule_delayed(TIMER_DELAY, noop)
+    sender = runtime.command_sender()
+    thread = threading.Thread(target=runtime.run, name="bench-kernel-idle")
+    cpu, wall = time.process_time(), time.perf_counter()
+    thread.start()
+    time.sleep(wait)
+    sender.send(Shutdown())
+    thread.join(JOIN_TIMEOUT)
+    return {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}

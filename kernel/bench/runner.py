@@ -1,0 +1,200 @@
+"""The timing harness: alternate the sides, take medians, and lay out the rows.
+
+Every workload compares a kernel side with an anchor side measured in the same process. Each side
+is a *sample*: a callable that builds its own fixture, times only the operation under test, and
+returns ``{metric: value}``. `alternate` runs one warm-up of each side, then the sides in turn
+(A B A B …) for several rounds, with the cyclic GC collected before and disabled during each
+sample, and returns the median of every metric.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections import defaultdict
+from typing import TYPE_CHECKING, Final, TypeAlias, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+__all__ = [
+    "Row",
+    "Sample",
+    "Settings",
+    "alternate",
+    "format_table",
+    "metadata",
+    "noop",
+    "per_op",
+    "stderr_progress",
+    "write_json",
+]
+
+Sample: TypeAlias = "Callable[[], Mapping[str, float]]"
+"""One timed repetition of one side: builds its fixture, times the operation, returns metrics."""
+
+N = TypeVar("N", int, float)
+
+ROUNDS: Final = 5
+"""Timed rounds per side: the median of five shrugs off one slow round on a shared machine."""
+QUICK_ROUNDS: Final = 1
+"""One round in ``--quick``: the smoke test checks that rows appear, not what they say."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """How big and how long: the ``--quick`` switch and where progress lines go."""
+
+    quick: bool
+    """Small sizes and one round, for the smoke test."""
+    progress: Callable[[str], None]
+    """Receives one line per round while the suite runs."""
+
+    def size(self, full: N, quick: N) -> N:
+        """`quick` under ``--quick``, else `full`."""
+        return quick if self.quick else full
+
+    def rounds(self, full: int = ROUNDS) -> int:
+        """Timed rounds per side: `full`, or `QUICK_ROUNDS` under ``--quick``."""
+        return QUICK_ROUNDS if self.quick else full
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Row:
+    """One line of the table: a kernel value, its anchor, and the goal for their ratio."""
+
+    id: str
+    """The goal's id in PERF.md, e.g. ``"P2"``; extra rows add a suffix (``"P2 reset"``)."""
+    workload: str
+    """What was measured, with the unit of both values (``"… [ns per keystroke]"``)."""
+    unit: str
+    """The unit of `kernel` and `anchor`: ``"ns"``, ``"us"``, ``"bytes"`` or ``"s"``."""
+    kernel: float
+    """The kernel side's median."""
+    anchor: float
+    """The anchor side's median."""
+    goal: float | None
+    """The largest acceptable ``kernel / anchor``; None for a row that only informs."""
+
+    @property
+    def ratio(self) -> float:
+        """``kernel / anchor``."""
+        return self.kernel / self.anchor
+
+    @property
+    def ok(self) -> bool | None:
+        """True if the ratio meets the goal, None when there is no goal."""
+        return None if self.goal is None else self.ratio <= self.goal
+
+    def as_dict(self) -> dict[str, object]:
+        """The row for ``--json``: every field plus `ratio` and `ok`."""
+        return {**dataclasses.asdict(self), "ratio": self.ratio, "ok": self.ok}
+
+
+def alternate(
+    sides: Sequence[Sample],
+    settings: Settings,
+    label: str,
+    *,
+    rounds: int = ROUNDS,
+    warmup: Sequence[Sample] | None = None,
+) -> list[dict[str, float]]:
+    """Run each side once to warm up, then all sides in turn for `rounds` rounds.
+
+    Args:
+        sides: the samples to compare, run in this order within each round.
+        settings: supplies the round count (`QUICK_ROUNDS` under ``--quick``) and progress.
+        label: names the workload in progress lines.
+        rounds: timed rounds in a full run.
+        warmup: cheaper stand-ins for the warm-up (for samples that take seconds), else `sides`.
+
+    Returns:
+        For each side, the median of each metric its samples returned.
+    """
+    for sample in sides if warmup is None else warmup:
+        _run(sample)
+    values: list[defaultdict[str, list[float]]] = [defaultdict(list) for _ in sides]
+    count = settings.rounds(rounds)
+    for number in range(1, count + 1):
+        settings.progress(f"{label}: round {number}/{count}")
+        for sample, collected in zip(sides, values, strict=True):
+            for metric, value in _run(sample).items():
+                collected[metric].append(value)
+    return [{metric: statistics.median(v) for metric, v in side.items()} for side in values]
+
+
+def _run(sample: Sample) -> Mapping[str, float]:
+    """One sample with the cyclic GC collected first and off throughout."""
+    gc.collect()
+    gc.disable()
+    try:
+        return sample()
+    finally:
+        gc.enable()
+
+
+def noop() -> None:
+    """The callback every workload schedules: the cost measured is the machinery's, not its own."""
+
+
+def per_op(start_ns: int, end_ns: int, count: int) -> float:
+    """Nanoseconds per operation for `count` operations timed by `time.perf_counter_ns`."""
+    return (end_ns - start_ns) / count
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """The rows as a Markdown table: ``workload | kernel | anchor | ratio | goal | ok``."""
+    lines = ["| workload | kernel | anchor | ratio | goal | ok |", "|---|--:|--:|--:|--:|:-:|"]
+    for row in rows:
+        goal = "-" if row.goal is None else f"<= {row.goal:g}"
+        ok = {None: "-", True: "yes", False: "NO"}[row.ok]
+        lines.append(
+            f"| {row.id} {row.workload} | {_number(row.kernel)} {row.unit}"
+            f" | {_number(row.anchor)} {row.unit} | {row.ratio:#.3g} | {goal} | {ok} |"
+        )
+    return "\n".join(lines)
+
+
+def _number(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 1:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def metadata(started: float, quick: bool) -> dict[str, object]:
+    """When and where the run happened, for ``--json`` and the table's header."""
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "quick": quick,
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def write_json(path: str, rows: Sequence[Row], meta: Mapping[str, object]) -> None:
+    """Write ``{"metadata": …, "rows": […]}`` to `path`."""
+    document = {"metadata": dict(meta), "rows": [row.as_dict() for row in rows]}
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(document, file, indent=2)
+        file.write("\n")
+
+
+def stderr_progress(started: float) -> Callable[[str], None]:
+    """A progress sink that prints ``[bench  12.3s] <line>`` to stderr."""
+
+    def progress(line: str) -> None:
+        print(f"[bench {time.perf_counter() - started:6.1f}s] {line}", file=sys.stderr, flush=True)
+
+    return progress
