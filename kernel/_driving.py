@@ -5,7 +5,7 @@ These use only the runtime's public surface, plus the command channel's blocking
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from kernel._errors import InvalidStateError, LivelockError
 from kernel._state import RuntimeState
@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from kernel._stats import ShutdownReport
 
 __all__ = ["advance", "run", "run_until_idle"]
+
+
+MAX_WAIT: Final = 86_400.0
+"""The longest single wait in `run()`, as in asyncio: lock timeouts beyond the platform's
+``time_t`` overflow, and a spurious wake-up once a day costs nothing."""
 
 
 class _SteppableClock(Protocol):
@@ -41,7 +46,7 @@ def run(runtime: Runtime, channel: CommandChannel) -> ShutdownReport:
             assert deadline is not None
             _move_to(manual, deadline)
         else:
-            channel.wait(timeout)
+            channel.wait(None if timeout is None else min(timeout, MAX_WAIT))
     report = runtime.shutdown_report()
     assert report is not None  # tick() returns False only after the terminal tick
     return report

@@ -17,8 +17,10 @@ from __future__ import annotations
 import heapq
 import math
 import sys
+from fractions import Fraction
 from typing import TYPE_CHECKING, Final, final
 
+from kernel._config import MAX_TIMER_RESOLUTION, MIN_TIMER_RESOLUTION
 from kernel._task import Priority, check_name
 from kernel._timer_handle import (
     FailedTimer,
@@ -64,6 +66,14 @@ _FAR: Final = LEVELS
 _NORMAL: Final = int(Priority.NORMAL)
 _LARGEST_FLOAT: Final = sys.float_info.max
 TICK_TOLERANCE: Final = 1e-9
+"""Of a tick (SPEC §11): float noise in ``now + delay`` must not push a deadline to the next tick."""
+_NOISE_ULPS: Final = 4
+"""Far from zero the noise outgrows 1e-9 of a tick: forgive this many ulps of the tick count."""
+_EXACT_TICKS: Final = 2**20
+"""Below this many ticks, 4 ulps of the tick count are under 1e-9 of a tick."""
+_MAX_NOISE: Final = 1e-3
+"""Never forgive more than this much of a tick: past ~2**40 ticks floats cannot tell ticks apart
+well, and rounding a deadline down by a whole ulp there would fire it a tick early."""
 """Of a tick: float noise in ``now + delay`` must never push a deadline into the next tick."""
 
 
@@ -96,6 +106,10 @@ class TimerWheel:
         resolution: seconds per tick, the rounding step of deadlines.
         max_timers: the most live timers; scheduling past it returns a failed handle.
 
+    Raises:
+        TypeError: `resolution` is not a number, or `max_timers` not an int.
+        ValueError: `resolution` is outside ``[1e-6, 1.0]``, or `max_timers` < 1.
+
     Not thread-safe: schedule, cancel and expire on one thread.
     """
 
@@ -120,6 +134,7 @@ class TimerWheel:
 
     def __init__(self, clock: Clock, *, resolution: float = 0.001, max_timers: int = 1024) -> None:
         check_positive_int(max_timers, "max_timers")
+        _check_resolution(resolution)
         self._clock = clock
         self._resolution = resolution
         # A tick's time is `tick / hz`: for resolutions like 0.001 that division is exact where
@@ -217,7 +232,7 @@ class TimerWheel:
         earliest occupied slot.
         """
         tick = self.next_tick()
-        return None if tick is None else tick / self._hz
+        return None if tick is None else self._tick_seconds(tick)
 
     def seconds_until_next(self, now: float) -> float | None:
         """Seconds from `now` to the earliest deadline: 0.0 if a timer is due, None if none."""
@@ -226,7 +241,7 @@ class TimerWheel:
             return None
         if tick <= self._now_tick(now):
             return 0.0
-        return tick / self._hz - now
+        return self._tick_seconds(tick) - now
 
     def next_tick(self) -> int | None:
         """The earliest deadline of a live timer as a tick number, or None."""
@@ -244,9 +259,6 @@ class TimerWheel:
         if not self._by_id:
             return []
         now_tick = self._now_tick(now)
-        next_tick = self.next_tick()
-        if next_tick is None or next_tick > now_tick:
-            return []
         fired: list[tuple[float, TimerId, TimerHandle]] = []
         while True:
             slot, start = self._earliest_slot()
@@ -254,8 +266,13 @@ class TimerWheel:
                 break
             self._elapsed = max(self._elapsed, start)
             self._process(slot, now, now_tick, fired)
-        self._elapsed = max(self._elapsed, now_tick)
-        self._next_dirty = True
+            self._next_dirty = True
+        # Every slot up to now is processed, so the position can move to now even when nothing
+        # fired: new timers then land on the finest levels, never on a stale coarse one.
+        if now_tick > self._elapsed:
+            self._elapsed = now_tick
+        if not fired:
+            return []
         fired.sort()
         return [handle for _, _, handle in fired]
 
@@ -289,8 +306,32 @@ class TimerWheel:
     # -- time conversion ------------------------------------------------------------------------
 
     def _deadline_tick(self, when: float) -> int:
-        """The tick a deadline rounds up to (``ceil``, forgiving float noise)."""
-        return math.ceil(when * self._hz - TICK_TOLERANCE)
+        """The tick a deadline rounds up to: ``ceil`` of its tick count, forgiving float noise.
+
+        The noise forgiven is 1e-9 of a tick (SPEC §11) or, far from zero where float spacing is
+        coarser than that, a few ulps of the tick count: 7.22 s at 1 ms is tick 7220 at any
+        clock origin, never 7221.
+        """
+        ticks = when * self._hz
+        try:
+            return math.ceil(ticks - _noise(ticks))
+        except OverflowError:
+            return self._huge_deadline_tick(when)
+
+    def _huge_deadline_tick(self, when: float) -> int:
+        """`_deadline_tick` for a deadline whose tick count is past the float range.
+
+        Any finite delay is accepted (SPEC §11), and ``when * hz`` overflows to infinity for
+        deadlines beyond ~1.8e305 s at 1 ms; the exact product still names the right tick.
+        """
+        return math.ceil(Fraction(when) * Fraction(self._hz))
+
+    def _tick_seconds(self, tick: int) -> float:
+        """The time of `tick` in clock seconds (``tick / hz``)."""
+        try:
+            return tick / self._hz
+        except OverflowError:  # a tick past the float range (see `_huge_deadline_tick`)
+            return float(Fraction(tick) / Fraction(self._hz))
 
     def _now_tick(self, now: float) -> int:
         """The last tick whose time (``tick / hz``) is at or before `now`."""
@@ -303,7 +344,7 @@ class TimerWheel:
         return tick
 
     def _deadline_seconds(self, when: float) -> float:
-        return self._deadline_tick(when) / self._hz
+        return self._tick_seconds(self._deadline_tick(when))
 
     # -- filing ---------------------------------------------------------------------------------
 
@@ -326,7 +367,14 @@ class TimerWheel:
             return self._failed()
         handle = TimerHandle(new_timer_id(), self._clock.now() + delay, fn, args, priority, name)
         self._by_id[handle._id] = handle
-        self._file(handle, math.ceil(handle._when * self._hz - TICK_TOLERANCE))
+        ticks = handle._when * self._hz  # `_deadline_tick`, inlined on the hot path
+        try:
+            tick = math.ceil(
+                ticks - (TICK_TOLERANCE if -_EXACT_TICKS < ticks < _EXACT_TICKS else _noise(ticks))
+            )
+        except OverflowError:
+            tick = self._huge_deadline_tick(handle._when)
+        self._file(handle, tick)
         return handle
 
     def _schedule_periodic(
@@ -450,6 +498,10 @@ class TimerWheel:
             members = list(taken.values())
         else:
             members = [handle for handle in slot.entries if handle._slot is slot]
+            if len(members) > slot.live:
+                # A timer that left this slot (re-armed earlier) and came back to it (re-armed
+                # earlier into the same slot, or re-filed here later) is listed twice.
+                members = list(dict.fromkeys(members))
             slot.entries = []
             if slot.level != _DUE:
                 self._occupied[slot.level] &= ~slot.bit
@@ -482,19 +534,39 @@ class TimerWheel:
     def _next_period(self, handle: PeriodicTimer, now: float, now_tick: int) -> int:
         """Move a fired periodic timer to its next deadline; return that deadline's tick."""
         if handle._policy is MissedTicks.DELAY:
-            handle._when = now + handle._interval
-            return max(self._deadline_tick(handle._when), now_tick + 1)
+            when = now + handle._interval
+            tick = self._deadline_tick(when)
+            if tick <= now_tick:
+                # The interval vanished in float rounding (below the clock's precision): fire
+                # from the next tick on, and make the exact deadline say so. A deadline left at
+                # or before now would be reported as past and fire again in this same expire.
+                when = self._tick_seconds(now_tick + 1)
+                while (tick := self._deadline_tick(when)) <= now_tick:  # ticks finer than floats
+                    when = math.nextafter(when, math.inf)
+            handle._when = when
+            return tick
         anchor, interval, count = handle._anchor, handle._interval, handle._count
-        # The first grid point after now: estimate by division, then step to be exact.
-        nxt = max(count + 1, math.floor((now - anchor) / interval))
-        while self._deadline_tick(anchor + nxt * interval) <= now_tick:
-            nxt += 1
-        while nxt - 1 > count and self._deadline_tick(anchor + (nxt - 1) * interval) > now_tick:
-            nxt -= 1
-        handle._missed += nxt - count - 1
-        handle._count = nxt
-        handle._when = anchor + nxt * interval
-        return self._deadline_tick(handle._when)
+
+        def tick_of(k: int) -> int:
+            return self._deadline_tick(anchor + k * interval)
+
+        # The first grid point whose tick is after now_tick. Estimate it by division, gallop up
+        # until past it, then bisect: O(log missed periods) conversions, even for a grid finer
+        # than floats can tell apart, where stepping period by period could take millions.
+        low = count + 1
+        high = max(low, math.floor((self._tick_seconds(now_tick) - anchor) / interval))
+        while tick_of(high) <= now_tick:
+            high += high - low + 1
+        while low < high:
+            middle = (low + high) // 2
+            if tick_of(middle) > now_tick:
+                high = middle
+            else:
+                low = middle + 1
+        handle._missed += low - count - 1
+        handle._count = low
+        handle._when = anchor + low * interval
+        return tick_of(low)
 
     # -- the next deadline ----------------------------------------------------------------------
 
@@ -533,7 +605,7 @@ class TimerWheel:
                 elif best is None or tick < best:
                     best = tick
         if best is None:
-            for handle, tick in stale:
+            for handle, tick in dict.fromkeys(stale):  # a timer may be listed twice (see _take)
                 self._unlink(slot)
                 self._file(handle, tick)
         return best
@@ -560,7 +632,7 @@ class TimerWheel:
         for level in range(LEVELS):
             for index in range(SLOTS):
                 slot = self._slots[level * SLOTS + index]
-                members = [h for h in slot.entries if h._slot is slot]
+                members = {id(h) for h in slot.entries if h._slot is slot}
                 assert slot.live == len(members), (level, index)
                 assert bool(self._occupied[level] >> index & 1) == (slot.live > 0)
                 if not slot.live:
@@ -588,8 +660,27 @@ class TimerWheel:
         return base | (slot.index << shift)
 
 
+def _noise(ticks: float) -> float:
+    """The float noise to forgive in a tick count (see `TimerWheel._deadline_tick`)."""
+    if -_EXACT_TICKS < ticks < _EXACT_TICKS:
+        return TICK_TOLERANCE
+    return min(_NOISE_ULPS * math.ulp(ticks), _MAX_NOISE)
+
+
 def _width(level: int) -> int:
     return 1 << (level * SLOT_BITS)
+
+
+def _check_resolution(resolution: object) -> None:
+    """The rules of `RuntimeConfig.timer_resolution`, for a wheel made on its own."""
+    if not isinstance(resolution, int | float) or isinstance(resolution, bool):
+        msg = f"resolution must be a number of seconds, got {resolution!r}"
+        raise TypeError(msg)
+    if not (
+        math.isfinite(resolution) and MIN_TIMER_RESOLUTION <= resolution <= MAX_TIMER_RESOLUTION
+    ):
+        msg = f"resolution must be in [1e-06, 1.0] seconds, got {resolution!r}"
+        raise ValueError(msg)
 
 
 def _check_timer_args(fn: object, priority: object, name: object) -> None:

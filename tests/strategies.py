@@ -1,0 +1,57 @@
+"""Shared Hypothesis strategies and the tick arithmetic that timer tests compare against.
+
+The helpers restate SPEC §11's rounding rule on their own (rather than calling the wheel), so a
+test that uses them checks the wheel's conversions instead of trusting them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+from hypothesis import strategies as st
+
+TICK_TOLERANCE: Final = 1e-9
+"""SPEC §11: float noise within 1e-9 of a tick never adds a tick..."""
+NOISE_ULPS: Final = 4
+"""...and far from zero, where floats are coarser than that, noise within 4 ulps of the count,"""
+MAX_NOISE: Final = 1e-3
+"""...but never more than 1e-3 of a tick, so no deadline is ever rounded down a whole tick."""
+SLOT_BITS: Final = 6
+LEVELS: Final = 6
+HORIZON: Final = 64**LEVELS
+"""Ticks the six levels cover; later deadlines wait in the overflow heap."""
+
+RESOLUTIONS: Final = (0.001, 1e-6, 1.0, 0.25, 0.003, 0.0007)
+"""The default, both ends of the allowed range, an exact binary fraction, and two inexact ones."""
+LEVEL_EDGES: Final = tuple(64**k + d for k in range(1, LEVELS + 1) for d in (-1, 0, 1))
+"""Tick counts at every level boundary: 64**k - 1, 64**k and 64**k + 1 for k = 1..6."""
+
+
+def hz_of(resolution: float) -> float:
+    """Ticks per second, computed as the wheel does (``tick / hz`` is a tick's time)."""
+    return 1.0 / resolution
+
+
+def deadline_tick(when: float, hz: float) -> int:
+    """The tick a deadline rounds up to: ``ceil(when * hz)`` forgiving float noise."""
+    ticks = when * hz
+    return math.ceil(ticks - max(TICK_TOLERANCE, min(NOISE_ULPS * math.ulp(ticks), MAX_NOISE)))
+
+
+def now_tick(now: float, hz: float) -> int:
+    """The last tick whose time (``tick / hz``) is at or before `now`."""
+    tick = math.floor(now * hz)
+    while (tick + 1) / hz <= now:
+        tick += 1
+    while tick / hz > now:
+        tick -= 1
+    return tick
+
+
+def tick_time(tick: int, hz: float) -> float:
+    """The clock time of `tick`."""
+    return tick / hz
+
+
+resolutions: Final = st.sampled_from(RESOLUTIONS)
