@@ -420,7 +420,7 @@ class Runtime:
                 # The phases of SPEC §7, each only when its part holds something. The checks
                 # read the parts' counters directly: an idle tick must cost little more than a
                 # call (PERF.md P6), and a tick for one event little more than its dispatch (P5).
-                if self._wheel._by_id:
+                if self._wheel._live:
                     self._timers_fired += fire_timers(self._wheel, self._work, self._clock.now())
                 if self._events._len:
                     dispatch_events(self._events, self._bus, self._scope, self._events._len)

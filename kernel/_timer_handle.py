@@ -154,7 +154,10 @@ class TimerHandle:
         return True
 
     def _finish(self, ok: bool) -> None:
-        self._release()
+        # A one-shot fires once: drop what its callable holds (this is `_release`, inlined
+        # because it runs once per fired timer).
+        self._fn = None
+        self._args = ()
 
     def _abandon(self) -> bool:
         self._finish(False)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import operator
 import sys
 from fractions import Fraction
 from typing import TYPE_CHECKING, Final, final
@@ -65,6 +66,11 @@ _FAR: Final = LEVELS
 """The level number of the overflow slot (deadlines beyond the top level)."""
 _NORMAL: Final = int(Priority.NORMAL)
 _LARGEST_FLOAT: Final = sys.float_info.max
+_DEAD_SLACK: Final = 64
+"""Dead timers the id map may hold beyond the live count before it is rebuilt: small maps
+(a debounce timer) are rebuilt rarely, large ones once their dead outnumber their live."""
+_FIRE_ORDER: Final = operator.attrgetter("_when", "_id")
+"""Timers firing together go by exact deadline, then scheduling order (SPEC §11)."""
 TICK_TOLERANCE: Final = 1e-9
 """Of a tick (SPEC §11): float noise in ``now + delay`` must not push a deadline to the next tick."""
 _NOISE_ULPS: Final = 4
@@ -116,6 +122,7 @@ class TimerWheel:
     __slots__ = (
         "_by_id",
         "_clock",
+        "_dead",
         "_dropped",
         "_due",
         "_elapsed",
@@ -123,6 +130,7 @@ class TimerWheel:
         "_far_heap",
         "_hz",
         "_limit",
+        "_live",
         "_max_timers",
         "_next_dirty",
         "_next_slot",
@@ -147,7 +155,12 @@ class TimerWheel:
         self._due = Slot(self, _DUE, 0)
         self._far = Slot(self, _FAR, 0)
         self._far_heap: list[tuple[int, int, TimerHandle]] = []
+        # Every live timer by id, for `cancel(id)`. Timers that fired or were cancelled stay in it
+        # until the dead outnumber the live: one rebuild then costs less than a delete at a random
+        # spot of a large dict for each of them.
         self._by_id: dict[TimerId, TimerHandle] = {}
+        self._live = 0
+        self._dead = 0
         self._elapsed = self._now_tick(clock.now())  # every slot before this tick is processed
         self._next_tick: int | None = None  # exact earliest deadline tick, valid unless dirty
         self._next_slot: Slot | None = None  # the slot that deadline came from
@@ -173,7 +186,7 @@ class TimerWheel:
 
     def __len__(self) -> int:
         """The number of live (pending) timers. O(1)."""
-        return len(self._by_id)
+        return self._live
 
     def schedule(
         self,
@@ -256,16 +269,17 @@ class TimerWheel:
         grid (`MissedTicks.SKIP`, counting skipped periods) or at ``now + interval``
         (`MissedTicks.DELAY`). A clock jump visits only occupied slots, never every tick between.
         """
-        if not self._by_id:
+        if not self._live:
             return []
         now_tick = self._now_tick(now)
-        fired: list[tuple[float, TimerId, TimerHandle]] = []
+        fired: list[TimerHandle] = []
+        periodic: list[PeriodicTimer] = []
         while True:
             slot, start = self._earliest_slot()
             if slot is None or start > now_tick:
                 break
             self._elapsed = max(self._elapsed, start)
-            self._process(slot, now, now_tick, fired)
+            self._process(slot, now_tick, fired, periodic)
             self._next_dirty = True
         # Every slot up to now is processed, so the position can move to now even when nothing
         # fired: new timers then land on the finest levels, never on a stale coarse one.
@@ -273,12 +287,16 @@ class TimerWheel:
             self._elapsed = now_tick
         if not fired:
             return []
-        fired.sort()
-        return [handle for _, _, handle in fired]
+        if len(fired) > len(periodic):
+            self._retire(len(fired) - len(periodic))  # the one-shots: once per expire
+        fired.sort(key=_FIRE_ORDER)
+        for handle in periodic:  # re-armed after sorting: the sort reads the deadlines that fired
+            self._file(handle, self._next_period(handle, now, now_tick))
+        return fired
 
     def cancel_all(self) -> int:
         """Cancel every pending timer; return how many there were. O(n)."""
-        handles = list(self._by_id.values())
+        handles = [h for h in self._by_id.values() if h._slot is not None]
         for handle in handles:
             handle._slot = None
             handle._release()
@@ -288,6 +306,7 @@ class TimerWheel:
         self._occupied = [0] * LEVELS
         self._far_heap.clear()
         self._by_id.clear()
+        self._live = self._dead = 0
         self._next_tick = None
         self._next_slot = None
         self._next_dirty = False
@@ -299,7 +318,7 @@ class TimerWheel:
 
     def __repr__(self) -> str:
         return (
-            f"<TimerWheel live={len(self._by_id)} next_deadline={self.next_deadline()}"
+            f"<TimerWheel live={self._live} next_deadline={self.next_deadline()}"
             f" resolution={self._resolution} max_timers={self._max_timers}>"
         )
 
@@ -313,8 +332,14 @@ class TimerWheel:
         clock origin, never 7221.
         """
         ticks = when * self._hz
+        if -_EXACT_TICKS < ticks < _EXACT_TICKS:
+            noise = TICK_TOLERANCE
+        else:
+            noise = _NOISE_ULPS * math.ulp(ticks)
+            if noise > _MAX_NOISE:
+                noise = _MAX_NOISE
         try:
-            return math.ceil(ticks - _noise(ticks))
+            return math.ceil(ticks - noise)
         except OverflowError:
             return self._huge_deadline_tick(when)
 
@@ -363,18 +388,12 @@ class TimerWheel:
             delay = check_delay(delay)
         if priority is not _NORMAL or name is not None or not is_callable(fn):
             _check_timer_args(fn, priority, name)
-        if len(self._by_id) >= self._limit:
+        if self._live >= self._limit:
             return self._failed()
         handle = TimerHandle(new_timer_id(), self._clock.now() + delay, fn, args, priority, name)
         self._by_id[handle._id] = handle
-        ticks = handle._when * self._hz  # `_deadline_tick`, inlined on the hot path
-        try:
-            tick = math.ceil(
-                ticks - (TICK_TOLERANCE if -_EXACT_TICKS < ticks < _EXACT_TICKS else _noise(ticks))
-            )
-        except OverflowError:
-            tick = self._huge_deadline_tick(handle._when)
-        self._file(handle, tick)
+        self._live += 1
+        self._file(handle, self._deadline_tick(handle._when))
         return handle
 
     def _schedule_periodic(
@@ -390,11 +409,12 @@ class TimerWheel:
         seconds = check_interval(interval)
         _check_timer_args(fn, priority, name)
         check_instance(missed, MissedTicks, "missed", "a MissedTicks")
-        if len(self._by_id) >= self._limit:
+        if self._live >= self._limit:
             return self._failed()
         when = self._clock.now() + seconds
         handle = PeriodicTimer(new_timer_id(), when, fn, args, priority, name, seconds, missed)
         self._by_id[handle._id] = handle
+        self._live += 1
         self._file(handle, self._deadline_tick(when))
         return handle
 
@@ -433,8 +453,20 @@ class TimerWheel:
         handle._slot = None
         handle._fn = None  # a cancelled timer never runs: free what its callable holds
         handle._args = ()
-        del self._by_id[handle._id]
         self._unlink(slot)
+        self._retire(1)
+
+    def _retire(self, count: int) -> None:
+        """Count `count` timers as no longer live; rebuild the id map once the dead outnumber
+        the live. Amortised O(1) per timer."""
+        self._live -= count
+        self._dead += count
+        if self._dead > self._live + _DEAD_SLACK:
+            live = self._live
+            self._by_id = (
+                {i: h for i, h in self._by_id.items() if h._slot is not None} if live else {}
+            )
+            self._dead = 0
 
     def _unlink(self, slot: Slot) -> None:
         """One timer left `slot`; empty the slot on the spot if it was the last live one."""
@@ -513,23 +545,26 @@ class TimerWheel:
     def _process(
         self,
         slot: Slot,
-        now: float,
         now_tick: int,
-        fired: list[tuple[float, TimerId, TimerHandle]],
+        fired: list[TimerHandle],
+        periodic: list[PeriodicTimer],
     ) -> None:
-        """Fire the due timers of `slot` and re-file the others one level finer (cascading)."""
+        """Collect the due timers of `slot`; re-file the others one level finer (cascading).
+
+        Fired one-shots leave the wheel here (`expire` counts them); fired periodic timers are set
+        aside for `expire` to re-arm.
+        """
         deadline_tick = self._deadline_tick
         for handle in self._take(slot):
             tick = deadline_tick(handle._when)
             if tick > now_tick:
                 self._file(handle, tick)
                 continue
-            fired.append((handle._when, handle._id, handle))
+            fired.append(handle)
             if isinstance(handle, PeriodicTimer):
-                self._file(handle, self._next_period(handle, now, now_tick))
+                periodic.append(handle)
             else:
                 handle._slot = None
-                del self._by_id[handle._id]
 
     def _next_period(self, handle: PeriodicTimer, now: float, now_tick: int) -> int:
         """Move a fired periodic timer to its next deadline; return that deadline's tick."""
@@ -627,8 +662,9 @@ class TimerWheel:
     def _check(self) -> None:
         """Assert the wheel's invariants (for tests)."""
         live = [h for h in self._by_id.values() if h._slot is not None]
-        assert len(live) == len(self._by_id)
-        assert len(self._by_id) <= self._max_timers
+        assert len(live) == self._live <= self._max_timers
+        assert len(self._by_id) == self._live + self._dead
+        assert all(self._by_id[h._id] is h for h in live)
         for level in range(LEVELS):
             for index in range(SLOTS):
                 slot = self._slots[level * SLOTS + index]
@@ -640,8 +676,8 @@ class TimerWheel:
         for special in (self._due, self._far):
             entries = [e[2] for e in self._far_heap] if special is self._far else special.entries
             assert special.live == len({id(h) for h in entries if h._slot is special})
-        assert sum(s.live for s in (*self._slots, self._due, self._far)) == len(self._by_id)
-        for handle in self._by_id.values():
+        assert sum(s.live for s in (*self._slots, self._due, self._far)) == self._live
+        for handle in live:
             home = handle._slot
             assert home is not None
             if home.level == _DUE or home is self._far:
@@ -651,20 +687,13 @@ class TimerWheel:
             # Never filed past its deadline; a deadline re-armed in place only moves later.
             assert self._deadline_tick(handle._when) >= start
         if not self._next_dirty:
-            ticks = [self._deadline_tick(h._when) for h in self._by_id.values()]
+            ticks = [self._deadline_tick(h._when) for h in live]
             assert self._next_tick == (min(ticks) if ticks else None)
 
     def _slot_start(self, slot: Slot) -> int:
         shift = slot.level * SLOT_BITS
         base = self._elapsed >> (shift + SLOT_BITS) << (shift + SLOT_BITS)
         return base | (slot.index << shift)
-
-
-def _noise(ticks: float) -> float:
-    """The float noise to forgive in a tick count (see `TimerWheel._deadline_tick`)."""
-    if -_EXACT_TICKS < ticks < _EXACT_TICKS:
-        return TICK_TOLERANCE
-    return min(_NOISE_ULPS * math.ulp(ticks), _MAX_NOISE)
 
 
 def _width(level: int) -> int:
