@@ -8,6 +8,7 @@ with no self-pipe and no polling (docs/threading.md).
 from __future__ import annotations
 
 import dataclasses
+import os
 import queue
 import threading
 from typing import TYPE_CHECKING, Final, TypeAlias, final
@@ -66,6 +67,10 @@ RuntimeCommand: TypeAlias = Shutdown | Emergency | ScheduleTask | QueueEvent
 
 _COMMAND_TYPES = (Shutdown, Emergency, ScheduleTask, QueueEvent)
 
+# Releases the GIL for one syscall; where the platform has no sched_yield (Windows), a wake-up
+# simply waits for the sender's next blocking call.
+_yield_gil: Final[Callable[[], None]] = getattr(os, "sched_yield", lambda: None)
+
 
 class CommandChannel:
     """The FIFO of commands on their way to one runtime, with a wake-up for a waiting loop.
@@ -77,12 +82,13 @@ class CommandChannel:
     the wait leaves the lock open, so the wait returns at once and no wake-up is lost.
     """
 
-    __slots__ = ("_queue", "_wakeup", "empty", "on_put")
+    __slots__ = ("_queue", "_sleeping", "_wakeup", "empty", "on_put")
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[RuntimeCommand] = queue.SimpleQueue()
         self._wakeup = threading.Lock()
         self._wakeup.acquire()  # held while no wake-up is pending
+        self._sleeping = False  # True while the loop waits in `wait()`
         self.on_put: Callable[[], object] | None = None
         """Called on the sender's thread after each command, for hosts with their own loop."""
         self.empty: Final = self._queue.empty
@@ -91,10 +97,15 @@ class CommandChannel:
     def put(self, command: RuntimeCommand) -> None:
         """Append `command` and wake a waiting loop; never blocks. Thread-safe."""
         self._queue.put(command)
-        try:  # noqa: SIM105  (contextlib.suppress would cost a context manager per send)
+        try:
             self._wakeup.release()
         except RuntimeError:  # already released: a wake-up is pending anyway
             pass
+        else:
+            if self._sleeping:
+                # Hand the GIL to the loop we just woke, as a self-pipe write would: otherwise
+                # it waits for this thread to block or for the 5 ms switch interval.
+                _yield_gil()
         on_put = self.on_put
         if on_put is not None:
             on_put()
@@ -117,7 +128,11 @@ class CommandChannel:
         """
         if not self._queue.empty():
             return True
-        return self._wakeup.acquire(True, -1 if timeout is None else timeout)
+        self._sleeping = True
+        try:
+            return self._wakeup.acquire(True, -1 if timeout is None else timeout)
+        finally:
+            self._sleeping = False
 
 
 @final
