@@ -454,19 +454,24 @@ class TimerWheel:
         handle._fn = None  # a cancelled timer never runs: free what its callable holds
         handle._args = ()
         self._unlink(slot)
-        self._retire(1)
+        self._live -= 1
+        self._dead += 1
+        if self._dead > self._live + _DEAD_SLACK:
+            self._compact()
 
     def _retire(self, count: int) -> None:
-        """Count `count` timers as no longer live; rebuild the id map once the dead outnumber
-        the live. Amortised O(1) per timer."""
+        """Count `count` timers as no longer live (`_remove` does the same inline for one)."""
         self._live -= count
         self._dead += count
         if self._dead > self._live + _DEAD_SLACK:
-            live = self._live
-            self._by_id = (
-                {i: h for i, h in self._by_id.items() if h._slot is not None} if live else {}
-            )
-            self._dead = 0
+            self._compact()
+
+    def _compact(self) -> None:
+        """Rebuild the id map without the dead, once they outnumber the live: one pass over the
+        map, amortised O(1) per timer that died."""
+        by_id = self._by_id
+        self._by_id = {i: h for i, h in by_id.items() if h._slot is not None} if self._live else {}
+        self._dead = 0
 
     def _unlink(self, slot: Slot) -> None:
         """One timer left `slot`; empty the slot on the spot if it was the last live one."""
