@@ -18,6 +18,7 @@ __all__ = [
     "MAX_TIMER_RESOLUTION",
     "MIN_TIMER_RESOLUTION",
     "RuntimeConfig",
+    "check_resolution",
 ]
 
 DEFAULT_WORK_QUEUE_CAPACITY: Final = 1024
@@ -73,12 +74,19 @@ class RuntimeConfig:
     def __post_init__(self) -> None:
         for field in _INT_FIELDS:
             check_positive_int(getattr(self, field), field)
-        resolution: object = self.timer_resolution
-        if not isinstance(resolution, int | float) or isinstance(resolution, bool):
-            msg = f"timer_resolution must be a number of seconds, got {resolution!r}"
-            raise TypeError(msg)
-        if not (
-            math.isfinite(resolution) and MIN_TIMER_RESOLUTION <= resolution <= MAX_TIMER_RESOLUTION
-        ):
-            msg = f"timer_resolution must be in [1e-06, 1.0] seconds, got {resolution!r}"
-            raise ValueError(msg)
+        check_resolution(self.timer_resolution, "timer_resolution")
+
+
+def check_resolution(value: object, name: str) -> None:
+    """Raise unless `value` is a number of seconds in ``[1e-6, 1.0]`` (a timer resolution).
+
+    Raises:
+        TypeError: `value` is not an int or float (or is a bool).
+        ValueError: `value` is not finite, or outside the range.
+    """
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        msg = f"{name} must be a number of seconds, got {value!r}"
+        raise TypeError(msg)
+    if not (math.isfinite(value) and MIN_TIMER_RESOLUTION <= value <= MAX_TIMER_RESOLUTION):
+        msg = f"{name} must be in [1e-06, 1.0] seconds, got {value!r}"
+        raise ValueError(msg)

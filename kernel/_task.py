@@ -18,7 +18,7 @@ from kernel._validate import check_callable, check_priority
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["Priority", "Task", "TaskId", "TaskState", "describe_callable"]
+__all__ = ["Priority", "Task", "TaskId", "TaskState", "describe_callable", "describe_work"]
 
 Ts = TypeVarTuple("Ts")
 
@@ -169,9 +169,7 @@ class Task:
 
     def _describe(self) -> str:
         """The task's name, else its callable's qualified name (for error reports)."""
-        if self._name is not None:
-            return self._name
-        return describe_callable(self._fn) if self._fn is not None else f"Task({self._id})"
+        return describe_work(self._name, self._fn, f"Task({self._id})")
 
     def __repr__(self) -> str:
         return f"<Task {self._id} {self._describe()!r} priority={self._priority} {self._state}>"
@@ -182,6 +180,13 @@ def check_name(name: object) -> None:
     if name is not None and not isinstance(name, str):
         msg = f"name must be a str or None, got {name!r}"
         raise TypeError(msg)
+
+
+def describe_work(name: str | None, fn: object, released: str) -> str:
+    """Name work in a report: its `name`, else its callable's, else `released` (no callable)."""
+    if name is not None:
+        return name
+    return describe_callable(fn) if fn is not None else released
 
 
 def describe_callable(fn: object) -> str:

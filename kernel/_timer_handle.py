@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import enum
 import itertools
+import math
 from typing import TYPE_CHECKING, ClassVar, Final, NewType, cast
 
-from kernel._task import describe_callable
+from kernel._task import describe_work
 from kernel._validate import check_delay
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from types import TracebackType
 
+    from kernel._ticks import TickScale
     from kernel._timer_wheel import Slot
     from kernel._work_queue import WorkQueue
 
@@ -169,9 +171,7 @@ class TimerHandle:
         self._args = ()
 
     def _describe(self) -> str:
-        if self._name is not None:
-            return self._name
-        return describe_callable(self._fn) if self._fn is not None else f"Timer({self._id})"
+        return describe_work(self._name, self._fn, f"Timer({self._id})")
 
     def __repr__(self) -> str:
         state = "failed" if self.failed else ("pending" if self._slot is not None else "done")
@@ -228,6 +228,48 @@ class PeriodicTimer(TimerHandle):
         # Nothing to free while the timer can fire again; `TimerWheel` releases on cancel.
         if self._slot is None:
             super()._release()
+
+    def _advance(self, now: float, now_tick: int, scale: TickScale) -> int:
+        """Move past a fire at `now` (tick `now_tick`) to the next deadline; return its tick.
+
+        `MissedTicks.DELAY`: ``now + interval``. `MissedTicks.SKIP`: the first grid point
+        ``anchor + k * interval`` whose tick is after `now_tick`, counting the grid points
+        skipped on the way in `missed_ticks`.
+        """
+        if self._policy is MissedTicks.DELAY:
+            when = now + self._interval
+            tick = scale.deadline_tick(when)
+            if tick <= now_tick:
+                # The interval vanished in float rounding (below the clock's precision): fire
+                # from the next tick on, and make the exact deadline say so. A deadline left at
+                # or before now would be reported as past and fire again in this same expire.
+                when = scale.seconds(now_tick + 1)
+                while (tick := scale.deadline_tick(when)) <= now_tick:  # ticks finer than floats
+                    when = math.nextafter(when, math.inf)
+            self._when = when
+            return tick
+        anchor, interval, count = self._anchor, self._interval, self._count
+
+        def tick_of(k: int) -> int:
+            return scale.deadline_tick(anchor + k * interval)
+
+        # The first grid point whose tick is after now_tick. Estimate it by division, gallop up
+        # until past it, then bisect: O(log missed periods) conversions, even for a grid finer
+        # than floats can tell apart, where stepping period by period could take millions.
+        low = count + 1
+        high = max(low, math.floor((scale.seconds(now_tick) - anchor) / interval))
+        while tick_of(high) <= now_tick:
+            high += high - low + 1
+        while low < high:
+            middle = (low + high) // 2
+            if tick_of(middle) > now_tick:
+                high = middle
+            else:
+                low = middle + 1
+        self._missed += low - count - 1
+        self._count = low
+        self._when = anchor + low * interval
+        return tick_of(low)
 
 
 class FailedTimer(TimerHandle):

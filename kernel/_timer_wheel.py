@@ -18,11 +18,10 @@ import heapq
 import math
 import operator
 import sys
-from fractions import Fraction
 from typing import TYPE_CHECKING, Final, final
 
-from kernel._config import MAX_TIMER_RESOLUTION, MIN_TIMER_RESOLUTION
 from kernel._task import Priority, check_name
+from kernel._ticks import TickScale
 from kernel._timer_handle import (
     FailedTimer,
     MissedTicks,
@@ -71,16 +70,6 @@ _DEAD_SLACK: Final = 64
 (a debounce timer) are rebuilt rarely, large ones once their dead outnumber their live."""
 _FIRE_ORDER: Final = operator.attrgetter("_when", "_id")
 """Timers firing together go by exact deadline, then scheduling order (SPEC §11)."""
-TICK_TOLERANCE: Final = 1e-9
-"""Of a tick (SPEC §11): float noise in ``now + delay`` must not push a deadline to the next tick."""
-_NOISE_ULPS: Final = 4
-"""Far from zero the noise outgrows 1e-9 of a tick: forgive this many ulps of the tick count."""
-_EXACT_TICKS: Final = 2**20
-"""Below this many ticks, 4 ulps of the tick count are under 1e-9 of a tick."""
-_MAX_NOISE: Final = 1e-3
-"""Never forgive more than this much of a tick: past ~2**40 ticks floats cannot tell ticks apart
-well, and rounding a deadline down by a whole ulp there would fire it a tick early."""
-"""Of a tick: float noise in ``now + delay`` must never push a deadline into the next tick."""
 
 
 @final
@@ -123,31 +112,36 @@ class TimerWheel:
         "_by_id",
         "_clock",
         "_dead",
+        "_deadline_seconds",
+        "_deadline_tick",
         "_dropped",
         "_due",
         "_elapsed",
         "_far",
         "_far_heap",
-        "_hz",
         "_limit",
         "_live",
         "_max_timers",
         "_next_dirty",
         "_next_slot",
         "_next_tick",
+        "_now_tick",
         "_occupied",
-        "_resolution",
+        "_scale",
         "_slots",
+        "_tick_seconds",
     )
 
     def __init__(self, clock: Clock, *, resolution: float = 0.001, max_timers: int = 1024) -> None:
         check_positive_int(max_timers, "max_timers")
-        _check_resolution(resolution)
+        scale = TickScale(resolution)
         self._clock = clock
-        self._resolution = resolution
-        # A tick's time is `tick / hz`: for resolutions like 0.001 that division is exact where
-        # `tick * resolution` is not, so reported deadlines read as written (7.22, not 7.2200…01).
-        self._hz = 1.0 / resolution
+        self._scale = scale
+        # The conversions, bound once: the wheel calls them on every timer it files or fires.
+        self._deadline_tick = scale.deadline_tick
+        self._now_tick = scale.now_tick
+        self._tick_seconds = scale.seconds
+        self._deadline_seconds = scale.deadline_seconds
         self._max_timers = max_timers
         self._limit = max_timers  # what scheduling compares against: max_timers, or 0 once closed
         self._slots = [Slot(self, level, i) for level in range(LEVELS) for i in range(SLOTS)]
@@ -172,7 +166,7 @@ class TimerWheel:
     @property
     def resolution(self) -> float:
         """Seconds per tick."""
-        return self._resolution
+        return self._scale.resolution
 
     @property
     def max_timers(self) -> int:
@@ -291,7 +285,7 @@ class TimerWheel:
             self._retire(len(fired) - len(periodic))  # the one-shots: once per expire
         fired.sort(key=_FIRE_ORDER)
         for handle in periodic:  # re-armed after sorting: the sort reads the deadlines that fired
-            self._file(handle, self._next_period(handle, now, now_tick))
+            self._file(handle, handle._advance(now, now_tick, self._scale))
         return fired
 
     def cancel_all(self) -> int:
@@ -319,57 +313,8 @@ class TimerWheel:
     def __repr__(self) -> str:
         return (
             f"<TimerWheel live={self._live} next_deadline={self.next_deadline()}"
-            f" resolution={self._resolution} max_timers={self._max_timers}>"
+            f" resolution={self._scale.resolution} max_timers={self._max_timers}>"
         )
-
-    # -- time conversion ------------------------------------------------------------------------
-
-    def _deadline_tick(self, when: float) -> int:
-        """The tick a deadline rounds up to: ``ceil`` of its tick count, forgiving float noise.
-
-        The noise forgiven is 1e-9 of a tick (SPEC §11) or, far from zero where float spacing is
-        coarser than that, a few ulps of the tick count: 7.22 s at 1 ms is tick 7220 at any
-        clock origin, never 7221.
-        """
-        ticks = when * self._hz
-        if -_EXACT_TICKS < ticks < _EXACT_TICKS:
-            noise = TICK_TOLERANCE
-        else:
-            noise = _NOISE_ULPS * math.ulp(ticks)
-            if noise > _MAX_NOISE:
-                noise = _MAX_NOISE
-        try:
-            return math.ceil(ticks - noise)
-        except OverflowError:
-            return self._huge_deadline_tick(when)
-
-    def _huge_deadline_tick(self, when: float) -> int:
-        """`_deadline_tick` for a deadline whose tick count is past the float range.
-
-        Any finite delay is accepted (SPEC §11), and ``when * hz`` overflows to infinity for
-        deadlines beyond ~1.8e305 s at 1 ms; the exact product still names the right tick.
-        """
-        return math.ceil(Fraction(when) * Fraction(self._hz))
-
-    def _tick_seconds(self, tick: int) -> float:
-        """The time of `tick` in clock seconds (``tick / hz``)."""
-        try:
-            return tick / self._hz
-        except OverflowError:  # a tick past the float range (see `_huge_deadline_tick`)
-            return float(Fraction(tick) / Fraction(self._hz))
-
-    def _now_tick(self, now: float) -> int:
-        """The last tick whose time (``tick / hz``) is at or before `now`."""
-        hz = self._hz
-        tick = math.floor(now * hz)
-        if (tick + 1) / hz <= now:
-            return tick + 1
-        if tick / hz > now:
-            return tick - 1
-        return tick
-
-    def _deadline_seconds(self, when: float) -> float:
-        return self._tick_seconds(self._deadline_tick(when))
 
     # -- filing ---------------------------------------------------------------------------------
 
@@ -571,43 +516,6 @@ class TimerWheel:
             else:
                 handle._slot = None
 
-    def _next_period(self, handle: PeriodicTimer, now: float, now_tick: int) -> int:
-        """Move a fired periodic timer to its next deadline; return that deadline's tick."""
-        if handle._policy is MissedTicks.DELAY:
-            when = now + handle._interval
-            tick = self._deadline_tick(when)
-            if tick <= now_tick:
-                # The interval vanished in float rounding (below the clock's precision): fire
-                # from the next tick on, and make the exact deadline say so. A deadline left at
-                # or before now would be reported as past and fire again in this same expire.
-                when = self._tick_seconds(now_tick + 1)
-                while (tick := self._deadline_tick(when)) <= now_tick:  # ticks finer than floats
-                    when = math.nextafter(when, math.inf)
-            handle._when = when
-            return tick
-        anchor, interval, count = handle._anchor, handle._interval, handle._count
-
-        def tick_of(k: int) -> int:
-            return self._deadline_tick(anchor + k * interval)
-
-        # The first grid point whose tick is after now_tick. Estimate it by division, gallop up
-        # until past it, then bisect: O(log missed periods) conversions, even for a grid finer
-        # than floats can tell apart, where stepping period by period could take millions.
-        low = count + 1
-        high = max(low, math.floor((self._tick_seconds(now_tick) - anchor) / interval))
-        while tick_of(high) <= now_tick:
-            high += high - low + 1
-        while low < high:
-            middle = (low + high) // 2
-            if tick_of(middle) > now_tick:
-                high = middle
-            else:
-                low = middle + 1
-        handle._missed += low - count - 1
-        handle._count = low
-        handle._when = anchor + low * interval
-        return tick_of(low)
-
     # -- the next deadline ----------------------------------------------------------------------
 
     def _find_next(self) -> None:
@@ -703,18 +611,6 @@ class TimerWheel:
 
 def _width(level: int) -> int:
     return 1 << (level * SLOT_BITS)
-
-
-def _check_resolution(resolution: object) -> None:
-    """The rules of `RuntimeConfig.timer_resolution`, for a wheel made on its own."""
-    if not isinstance(resolution, int | float) or isinstance(resolution, bool):
-        msg = f"resolution must be a number of seconds, got {resolution!r}"
-        raise TypeError(msg)
-    if not (
-        math.isfinite(resolution) and MIN_TIMER_RESOLUTION <= resolution <= MAX_TIMER_RESOLUTION
-    ):
-        msg = f"resolution must be in [1e-06, 1.0] seconds, got {resolution!r}"
-        raise ValueError(msg)
 
 
 def _check_timer_args(fn: object, priority: object, name: object) -> None:

@@ -1,0 +1,58 @@
+"""TickScale: seconds to ticks and back (the rounding rules of SPEC §11)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kernel._ticks import TickScale
+
+
+@pytest.mark.parametrize(
+    ("when", "tick"),
+    [
+        (7.22, 7220),
+        (0.1 + 0.2, 300),  # float noise never adds a tick
+        (0.3004, 301),  # between two ticks: the later one
+        (1073741.823, 1073741823),  # far from zero too
+        (0.0, 0),
+        (-0.0015, -1),
+    ],
+    ids=["exact", "noise", "between", "far", "zero", "negative"],
+)
+def test_deadlines_round_up(when: float, tick: int) -> None:
+    assert TickScale(0.001).deadline_tick(when) == tick
+
+
+@pytest.mark.parametrize(
+    ("now", "tick"),
+    [(7.22, 7220), (7.2209, 7220), (7.2199999, 7219), (1073741.823, 1073741823)],
+    ids=["on-a-tick", "just-after", "just-before", "far"],
+)
+def test_times_round_down(now: float, tick: int) -> None:
+    assert TickScale(0.001).now_tick(now) == tick
+
+
+def test_a_ticks_time_reads_as_written() -> None:
+    scale = TickScale(0.001)
+    assert scale.seconds(7220) == 7.22
+    assert scale.deadline_seconds(7.2200001) == 7.221
+    assert scale.now_tick(scale.seconds(2**40)) == 2**40
+
+
+def test_huge_deadlines_are_exact() -> None:
+    scale = TickScale(0.001)
+    tick = scale.deadline_tick(1e306)  # 1e306 * 1000 overflows a float; the tick does not
+    assert tick == int(1e306) * 1000
+    assert scale.seconds(tick) == 1e306
+
+
+@pytest.mark.parametrize(
+    ("resolution", "error"), [(0, ValueError), (2.0, ValueError), ("1ms", TypeError)]
+)
+def test_resolution_is_validated(resolution: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match=r"^resolution must be"):
+        TickScale(resolution)  # type: ignore[arg-type]
+
+
+def test_repr() -> None:
+    assert repr(TickScale(0.25)) == "TickScale(resolution=0.25)"
