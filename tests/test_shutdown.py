@@ -197,3 +197,17 @@ def test_abandoned_queued_events_release_the_current_scope(rt: Runtime) -> None:
     rt.emergency_stop()
     rt.tick()
     assert scope.is_complete
+
+
+def test_drain_limit_smaller_than_the_queued_events(make_runtime: MakeRuntime) -> None:
+    runtime = make_runtime(RuntimeConfig(drain_limit=2))
+    seen: list[int] = []
+    runtime.event_bus.subscribe(Step, lambda e: seen.append(e.n))
+    for n in range(3):
+        runtime.queue_event(Step(n))
+    runtime.shutdown()
+    runtime.tick()
+    report = runtime.shutdown_report()
+    assert report is not None
+    assert (report.events_drained, report.events_abandoned) == (2, 1)
+    assert seen == [0, 1]

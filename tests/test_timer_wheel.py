@@ -1012,3 +1012,15 @@ def test_wheel_float_noise_never_adds_a_tick_far_from_zero() -> None:
     assert wheel.schedule(1.977, noop).deadline == 8345.302
     clock.advance_to(0.0 + 8343.325)
     assert wheel.schedule(1073741.823 - 8343.325, noop).deadline == 1073741.823
+
+
+def test_wheel_cancelled_overflow_timer_is_skipped_when_its_block_comes_due() -> None:
+    clock, wheel = make_wheel()
+    beyond = HORIZON * 0.001  # seconds past the top level, into the overflow heap
+    cancelled = wheel.schedule(beyond + 1, noop)
+    kept = wheel.schedule(beyond + 2, noop)
+    assert cancelled.cancel()  # its heap entry stays until the block is taken
+    wheel._check()
+    clock.advance_to(beyond + 2)
+    assert fire_ids(wheel, clock) == [kept.id]
+    assert len(wheel) == 0
