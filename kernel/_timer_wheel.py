@@ -6,10 +6,11 @@ base-64 digit in which its deadline tick differs from the wheel's position, and 
 slot comes due it drops to a finer level, so it fires on its own tick. Deadlines beyond the top
 level wait in an overflow heap. docs/timer_wheel.md explains the layout, with a diagram.
 
-Costs (n = pending timers): schedule O(1); cancel O(1); a deadline pushed later O(1) (the timer
-is re-filed when its old slot comes due); firing O(1) amortised per timer plus O(k log k) to
-order the k timers that fire together; `next_deadline()` O(1) when cached, else O(levels + s)
-for the s timers of the earliest occupied slot.
+Costs (n = pending timers): schedule O(1) (O(log f) past the horizon, f overflow timers);
+cancel amortised O(1) (the id map drops dead timers in batches); a deadline pushed later O(1)
+(the timer is re-filed when its old slot comes due); firing O(1) amortised per timer plus
+O(k log k) to order the k timers that fire together; `next_deadline()` O(1) when cached, else
+O(levels + s) for the s timers of the earliest occupied slot.
 """
 
 from __future__ import annotations
@@ -224,7 +225,7 @@ class TimerWheel:
         return self._schedule_periodic(interval, fn, args, priority, name, missed)
 
     def cancel(self, timer_id: int) -> bool:
-        """Cancel the pending timer with this id. O(1).
+        """Cancel the pending timer with this id. Amortised O(1).
 
         Returns:
             True if it was pending; False for an unknown, fired, cancelled or failed id.
