@@ -1,8 +1,8 @@
 """Commands from other threads: the command types, `CommandSender`, and the channel behind it.
 
-The channel is one `queue.SimpleQueue` shared by every sender of a runtime, plus a
-`threading.Event` that a waiting `run()` sleeps on: `send()` never blocks and wakes it at once,
-with no self-pipe and no polling (docs/threading.md).
+The channel is one `queue.SimpleQueue` shared by every sender of a runtime, plus a wake-up lock
+that a waiting `run()` sleeps on: `send()` never blocks and wakes it at once, with no self-pipe
+and no polling (docs/threading.md).
 """
 
 from __future__ import annotations

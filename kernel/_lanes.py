@@ -141,7 +141,7 @@ class PriorityLanes(Generic[T]):
         item = front.popleft()
         self._len -= 1
         if not front:
-            self._refresh_front()
+            self.end_batch()
         return item
 
     def peek_priority(self) -> int | None:
@@ -154,7 +154,7 @@ class PriorityLanes(Generic[T]):
         for lane in self._lanes.values():
             lane.clear()
         self._len = 0
-        self._refresh_front()
+        self.end_batch()
         return items
 
     def close(self) -> None:
@@ -205,9 +205,6 @@ class PriorityLanes(Generic[T]):
             # The front lane drained. Lanes before it were empty and pushes since went to the
             # front if they came earlier, so the first non-empty lane is the new front.
             self._front_priority, self._front = next((p, lane) for p, lane in self._ordered if lane)
-
-    # pop() and clear() end what amounts to a batch of their own.
-    _refresh_front = end_batch
 
     def _close_empty_lanes(self) -> None:
         lanes = self._lanes

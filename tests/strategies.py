@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Final
 
+import pytest
 from hypothesis import strategies as st
 
 TICK_TOLERANCE: Final = 1e-9
@@ -55,3 +56,26 @@ def tick_time(tick: int, hz: float) -> float:
 
 
 resolutions: Final = st.sampled_from(RESOLUTIONS)
+
+
+ROUNDING_CASES: Final = [
+    pytest.param(*case, id=name)
+    for name, case in [
+        ("7.22-stays", (0.001, 0.0, 7.22, 7.22)),
+        ("float-noise-adds-no-tick", (0.001, 0.0, 0.1 + 0.2, 0.3)),
+        ("half-tick-up", (0.001, 0.0, 0.0005, 0.001)),
+        ("just-past-tick-up", (0.001, 0.0, 0.0011, 0.002)),
+        ("zero", (0.001, 0.0, 0, 0.0)),
+        ("zero-between-ticks", (0.001, 1.0005, 0.0, 1.001)),
+        ("zero-mid-tick-int-delay", (0.001, 2.0005, 0, 2.001)),
+        ("quarter-seconds", (0.25, 0.0, 0.3, 0.5)),
+        ("whole-seconds", (1.0, 0.0, 0.5, 1.0)),
+        ("whole-seconds-later", (1.0, 10.0, 0.001, 11.0)),
+        ("int-delay", (1.0, 0.0, 2, 2.0)),
+        ("microseconds", (1e-6, 0.0, 1e-7, 1e-6)),
+        ("microseconds-and-a-half", (1e-6, 0.0, 1.5e-6, 2e-6)),
+        ("far-origin", (0.001, 2**40 * 0.001, 7.22, 2**40 * 0.001 + 7.22)),
+    ]
+]
+"""``(resolution, start, delay, deadline)``: a delay from `start` and the rounded deadline it
+must report, for the wheel on its own and through the Runtime alike."""

@@ -25,7 +25,7 @@ from kernel import (
 )
 from kernel.testing import ManualClock
 
-from .strategies import deadline_tick
+from .strategies import ROUNDING_CASES, deadline_tick
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -77,19 +77,7 @@ def record(clock: ManualClock) -> Recorder:
 # -- rounding (SPEC §11) --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("resolution", "start", "delay", "deadline"),
-    [
-        (0.001, 0.0, 7.22, 7.22),
-        (0.001, 0.0, 0.1 + 0.2, 0.3),
-        (0.001, 0.0, 0.0005, 0.001),
-        (0.001, 2.0005, 0, 2.001),
-        (0.25, 0.0, 0.3, 0.5),
-        (1.0, 10.0, 0.001, 11.0),
-        (1e-6, 0.0, 1.5e-6, 2e-6),
-    ],
-    ids=["7.22-stays", "float-noise", "half-tick", "zero-mid-tick", "quarter", "second", "micro"],
-)
+@pytest.mark.parametrize(("resolution", "start", "delay", "deadline"), ROUNDING_CASES)
 def test_schedule_delayed_rounds_the_deadline_up(
     make_runtime: MakeRuntime,
     clock: ManualClock,
