@@ -21,7 +21,7 @@ from kernel import (
     Task,
     TaskState,
 )
-from kernel._commands import CommandChannel
+from kernel._core.commands import CommandChannel
 
 if TYPE_CHECKING:
     from kernel.testing import ErrorCollector

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from kernel import Priority, Task, TaskState, WorkQueue
-from kernel._executor import Executor
+from kernel._core.executor import Executor
 
 if TYPE_CHECKING:
-    from kernel._work_queue import WorkItem
+    from kernel._core.work_queue import WorkItem
 
 
 class Sink:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from kernel import Priority
-from kernel._lanes import PriorityLanes
+from kernel._core.lanes import PriorityLanes
 
 # Named levels keep their lanes; the others open and close lanes as they fill and drain.
 PRIORITIES = st.sampled_from([0, 1, 50, 99, 100, 101, 200, 1000, 7, 2**32 - 1])

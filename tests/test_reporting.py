@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from kernel import ErrorReport, Runtime
-from kernel._reporting import ErrorReporter, log_error
+from kernel._core.reporting import ErrorReporter, log_error
 from kernel.testing import ErrorCollector, ManualClock
 
 

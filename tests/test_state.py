@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from kernel import InvalidStateError, KernelError, Runtime, RuntimeState
-from kernel._state import TRANSITIONS
+from kernel._core.state import TRANSITIONS
 
 if TYPE_CHECKING:
     from .conftest import MakeRuntime

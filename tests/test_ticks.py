@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kernel._ticks import TickScale
+from kernel._core.ticks import TickScale
 
 
 @pytest.mark.parametrize(

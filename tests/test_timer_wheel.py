@@ -1,4 +1,4 @@
-"""Tests for `kernel._timer_wheel`: the standalone `TimerWheel`.
+"""Tests for `kernel._core.timer_wheel`: the standalone `TimerWheel`.
 
 A Hypothesis state machine drives a wheel and a plain heapq model side by side (never early, never
 late, exactly once, cancelled never fires, batches in order, exact live count and next deadline,
@@ -27,9 +27,9 @@ from hypothesis.stateful import (
     rule,
 )
 
-import kernel._timer_wheel as wheel_module
+import kernel._core.timer_wheel as wheel_module
 from kernel import MissedTicks, TimerHandle, TimerWheel
-from kernel._timer_handle import PeriodicTimer
+from kernel._core.timer_handle import PeriodicTimer
 from kernel.testing import ManualClock
 
 from .strategies import (

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 from sortedcontainers import SortedList
 
-from kernel._task import Priority
-from kernel._validate import MAX_PRIORITY, check_positive_int
+from kernel._core.task import Priority
+from kernel._core.validate import MAX_PRIORITY, check_positive_int
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -21,9 +21,9 @@ import operator
 import sys
 from typing import TYPE_CHECKING, Final, final
 
-from kernel._task import Priority, check_name
-from kernel._ticks import TickScale
-from kernel._timer_handle import (
+from kernel._core.task import Priority, check_name
+from kernel._core.ticks import TickScale
+from kernel._core.timer_handle import (
     FailedTimer,
     MissedTicks,
     PeriodicTimer,
@@ -31,7 +31,7 @@ from kernel._timer_handle import (
     TimerId,
     new_timer_id,
 )
-from kernel._validate import (
+from kernel._core.validate import (
     check_callable,
     check_delay,
     check_instance,
@@ -44,7 +44,7 @@ from kernel._validate import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from kernel._clock import Clock
+    from kernel._core.clock import Clock
 
 __all__ = ["LEVELS", "SLOT_BITS", "Slot", "TimerWheel"]
 

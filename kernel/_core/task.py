@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar, Final, NewType, final
 
 from typing_extensions import TypeVarTuple, Unpack
 
-from kernel._validate import check_callable, check_priority
+from kernel._core.validate import check_callable, check_priority
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Final, TypeAlias
 
-from kernel._validate import check_callable
+from kernel._core.validate import check_callable
 
 __all__ = ["ErrorHandler", "ErrorReport", "ErrorReporter", "log_error"]
 

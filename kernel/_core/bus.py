@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Final, TypeAlias, TypeVar, final
 
 from blinker import NamedSignal, Namespace
 
-from kernel._event_queue import DEFAULT_EVENT_PRIORITY
-from kernel._reporting import ErrorHandler, ErrorReporter
-from kernel._scope import EventScope
-from kernel._task import describe_callable
-from kernel._validate import check_callable, check_instance, check_positive_int, check_priority
+from kernel._core.event_queue import DEFAULT_EVENT_PRIORITY
+from kernel._core.reporting import ErrorHandler, ErrorReporter
+from kernel._core.scope import EventScope
+from kernel._core.task import describe_callable
+from kernel._core.validate import check_callable, check_instance, check_positive_int, check_priority
 
 if TYPE_CHECKING:
     from types import TracebackType

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar, Protocol, TypeAlias
 
-from kernel._lanes import PriorityLanes
+from kernel._core.lanes import PriorityLanes
 
 __all__ = ["WorkItem", "WorkOwner", "WorkQueue"]
 

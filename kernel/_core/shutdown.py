@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel._phases import discard_async, dispatch_events
-from kernel._state import RuntimeState
-from kernel._stats import ShutdownReport
+from kernel._core.phases import discard_async, dispatch_events
+from kernel._core.state import RuntimeState
+from kernel._core.stats import ShutdownReport
 
 if TYPE_CHECKING:
-    from kernel._bus import EventBus
-    from kernel._event_queue import EventQueue
-    from kernel._executor import Executor
-    from kernel._scope import EventScope
-    from kernel._timer_wheel import TimerWheel
-    from kernel._work_queue import WorkQueue
+    from kernel._core.bus import EventBus
+    from kernel._core.event_queue import EventQueue
+    from kernel._core.executor import Executor
+    from kernel._core.scope import EventScope
+    from kernel._core.timer_wheel import TimerWheel
+    from kernel._core.work_queue import WorkQueue
 
 __all__ = ["drain", "stop"]
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final, Protocol
 
-from kernel._errors import InvalidStateError, LivelockError
-from kernel._state import RuntimeState
-from kernel._validate import check_delay, check_positive_int
+from kernel._core.errors import InvalidStateError, LivelockError
+from kernel._core.state import RuntimeState
+from kernel._core.validate import check_delay, check_positive_int
 
 if TYPE_CHECKING:
-    from kernel._commands import CommandChannel
-    from kernel._runtime import Runtime
-    from kernel._stats import ShutdownReport
+    from kernel._core.commands import CommandChannel
+    from kernel._core.runtime import Runtime
+    from kernel._core.stats import ShutdownReport
 
 __all__ = ["advance", "run", "run_until_idle"]
 

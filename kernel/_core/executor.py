@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeAlias
 
-from kernel._task import describe_callable
+from kernel._core.task import describe_callable
 
 if TYPE_CHECKING:
-    from kernel._work_queue import WorkItem, WorkQueue
+    from kernel._core.work_queue import WorkItem, WorkQueue
 
 __all__ = ["ErrorSink", "Executor"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from kernel._lanes import PriorityLanes
-from kernel._validate import MAX_PRIORITY, check_priority
+from kernel._core.lanes import PriorityLanes
+from kernel._core.validate import MAX_PRIORITY, check_priority
 
 __all__ = ["DEFAULT_EVENT_PRIORITY", "EventQueue"]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kernel._bus import EventBus
-    from kernel._event_queue import EventQueue
-    from kernel._scope import EventScope
-    from kernel._timer_wheel import TimerWheel
-    from kernel._work_queue import WorkQueue
+    from kernel._core.bus import EventBus
+    from kernel._core.event_queue import EventQueue
+    from kernel._core.scope import EventScope
+    from kernel._core.timer_wheel import TimerWheel
+    from kernel._core.work_queue import WorkQueue
 
 __all__ = ["discard_async", "dispatch_events", "fire_timers"]
 

@@ -13,8 +13,8 @@ import queue
 import threading
 from typing import TYPE_CHECKING, Final, TypeAlias, final
 
-from kernel._task import Task
-from kernel._validate import check_instance
+from kernel._core.task import Task
+from kernel._core.validate import check_instance
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from kernel._validate import check_delay
+from kernel._core.validate import check_delay
 
 __all__ = ["EventScope"]
 

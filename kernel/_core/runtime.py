@@ -10,37 +10,37 @@ from typing import TYPE_CHECKING, Final
 
 from typing_extensions import TypeVarTuple, Unpack
 
-from kernel._bus import EventBus
-from kernel._clock import Clock, MonotonicClock
-from kernel._commands import (
+from kernel._core.bus import EventBus
+from kernel._core.clock import Clock, MonotonicClock
+from kernel._core.commands import (
     CommandChannel,
     CommandSender,
     QueueEvent,
     ScheduleTask,
     Shutdown,
 )
-from kernel._config import RuntimeConfig
-from kernel._driving import advance, run, run_until_idle
-from kernel._errors import InvalidStateError
-from kernel._event_queue import EventQueue
-from kernel._executor import Executor
-from kernel._phases import dispatch_events, fire_timers
-from kernel._reporting import ErrorHandler, ErrorReporter
-from kernel._scope import EventScope
-from kernel._shutdown import stop
-from kernel._state import TRANSITIONS, RuntimeState
-from kernel._stats import RuntimeStats, ShutdownReport
-from kernel._task import Priority, Task, TaskState, describe_callable
-from kernel._timer_handle import MissedTicks, TimerHandle
-from kernel._timer_wheel import TimerWheel
-from kernel._validate import (
+from kernel._core.config import RuntimeConfig
+from kernel._core.driving import advance, run, run_until_idle
+from kernel._core.errors import InvalidStateError
+from kernel._core.event_queue import EventQueue
+from kernel._core.executor import Executor
+from kernel._core.phases import dispatch_events, fire_timers
+from kernel._core.reporting import ErrorHandler, ErrorReporter
+from kernel._core.scope import EventScope
+from kernel._core.shutdown import stop
+from kernel._core.state import TRANSITIONS, RuntimeState
+from kernel._core.stats import RuntimeStats, ShutdownReport
+from kernel._core.task import Priority, Task, TaskState, describe_callable
+from kernel._core.timer_handle import MissedTicks, TimerHandle
+from kernel._core.timer_wheel import TimerWheel
+from kernel._core.validate import (
     check_callable,
     check_instance,
     check_int,
     check_priority,
     is_callable,
 )
-from kernel._work_queue import WorkQueue
+from kernel._core.work_queue import WorkQueue
 
 if TYPE_CHECKING:
     from collections.abc import Callable

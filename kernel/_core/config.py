@@ -6,7 +6,7 @@ import dataclasses
 import math
 from typing import Final
 
-from kernel._validate import check_positive_int
+from kernel._core.validate import check_positive_int
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",

@@ -11,16 +11,16 @@ import itertools
 import math
 from typing import TYPE_CHECKING, ClassVar, Final, NewType, cast
 
-from kernel._task import describe_work
-from kernel._validate import check_delay
+from kernel._core.task import describe_work
+from kernel._core.validate import check_delay
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from types import TracebackType
 
-    from kernel._ticks import TickScale
-    from kernel._timer_wheel import Slot
-    from kernel._work_queue import WorkQueue
+    from kernel._core.ticks import TickScale
+    from kernel._core.timer_wheel import Slot
+    from kernel._core.work_queue import WorkQueue
 
 __all__ = ["MissedTicks", "PeriodicTimer", "TimerHandle", "TimerId", "new_timer_id"]
 

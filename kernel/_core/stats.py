@@ -6,7 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kernel._state import RuntimeState
+    from kernel._core.state import RuntimeState
 
 __all__ = ["RuntimeStats", "ShutdownReport"]
 

@@ -12,7 +12,7 @@ import math
 from fractions import Fraction
 from typing import Final, final
 
-from kernel._config import check_resolution
+from kernel._core.config import check_resolution
 
 __all__ = ["TICK_TOLERANCE", "TickScale"]
 
