@@ -106,6 +106,7 @@ class SignalHandlers:
         sig = check_signal(signum)
         callback = Callback(fn, args, name)
         first = not self._handlers
+        created = not self._io.is_open
         if first:
             self._install_wakeup_fd()
         try:
@@ -113,6 +114,8 @@ class SignalHandlers:
         except (OSError, ValueError) as exc:  # e.g. a signal the C library reserves
             if first:
                 self._restore_wakeup_fd()
+            if created and not self._io.active:
+                self._io.close()  # opened for this call only: strictly on first need
             msg = f"signum {signum!r} cannot be handled: {exc}"
             raise ValueError(msg) from None
         signal.siginterrupt(sig, False)  # other threads' system calls restart, as in asyncio
