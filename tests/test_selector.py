@@ -418,3 +418,48 @@ class IoMachine(RuleBasedStateMachine):
 
 
 TestIoMachine = IoMachine.TestCase
+
+
+def test_io_sources_a_failed_modify_drops_both_sources_of_the_fd(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    class NoModify(selectors.DefaultSelector):
+        def modify(self, fileobj: Any, events: int, data: Any = None) -> Any:
+            super().unregister(fileobj)  # as the stdlib does when epoll_ctl fails
+            raise OSError("modify failed")
+
+    io, _ = make(NoModify)
+    io.add(READ, pair[0], print, (), None)
+    with pytest.raises(OSError, match=r"^modify failed$"):
+        io.add(WRITE, pair[0], print, (), None)
+    assert len(io) == 0
+    io._check()
+    io.close()
+
+
+def test_io_sources_ready_asks_without_waiting(pair: tuple[socket.socket, socket.socket]) -> None:
+    io, _ = make()
+    assert not io.ready()  # nothing open
+    io.add(READ, pair[0], print, (), None)
+    io.wake()
+    assert not io.ready()  # the wake-up fd alone is not a ready source
+    pair[1].send(b"x")
+    assert io.ready()
+    io.close()
+
+
+def test_io_sources_ready_counts_a_selector_error_as_ready() -> None:
+    io, _ = make(selectors.SelectSelector)
+    a, b = socket.socketpair()
+    io.add(READ, a.fileno(), print, (), None)
+    a.close()
+    assert io.ready()
+    io.close()
+    b.close()
+
+
+def test_callback_repr_names_the_callable() -> None:
+    from kernel._core.callback import Callback
+
+    assert repr(Callback(print, (), None)) == "<Callback builtins.print>"
+    assert repr(Callback(print, (), "named")) == "<Callback named>"

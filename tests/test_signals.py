@@ -268,3 +268,45 @@ def test_a_signal_the_os_refuses_is_refused_and_nothing_changes(
 def test_check_signal_rejects(signum: object, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         check_signal(signum)
+
+
+def test_only_arrived_signals_run_and_a_refused_second_signal_changes_nothing(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    rt.add_signal_handler(signal.SIGUSR1, calls.append, "usr1")
+    rt.add_signal_handler(signal.SIGUSR2, calls.append, "usr2")
+    raise_signal(signal.SIGUSR2)
+    tick_until(rt, lambda: bool(calls))
+    assert calls == ["usr2"]
+    fds = open_fds()
+    wakeup_fd = current_wakeup_fd()
+    real_signal = signal.signal
+
+    def refusing(signum: int, handler: object) -> object:
+        if signum == signal.SIGHUP:
+            raise ValueError("refused")
+        return real_signal(signum, handler)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(signal, "signal", refusing)
+    with pytest.raises(
+        ValueError, match=r"^signum <Signals.SIGHUP: 1> cannot be handled: refused$"
+    ):
+        rt.add_signal_handler(signal.SIGHUP, print)
+    assert (open_fds(), current_wakeup_fd()) == (fds, wakeup_fd)
+    monkeypatch.undo()
+    rt.close()
+
+
+def test_signal_handlers_count_and_chain_flag() -> None:
+    from kernel._core.commands import CommandChannel
+    from kernel._core.selector import IoSources
+    from kernel._core.signals import SignalHandlers
+
+    io = IoSources(lambda *report: None, CommandChannel())
+    handlers = SignalHandlers(io, lambda *report: None)
+    handlers.add(signal.SIGUSR1, print, (), None)
+    assert (len(handlers), handlers.chained) == (1, False)
+    assert handlers.close() == 1
+    assert len(handlers) == 0
+    io.close()

@@ -32,10 +32,6 @@ class Callback:
         self.args = args
         self.name = name
 
-    def __call__(self) -> object:
-        """Call ``fn(*args)`` and return its result."""
-        return self.fn(*self.args)
-
     def describe(self) -> str:
         """The name if there is one, else the callable's qualified name."""
         return self.name if self.name is not None else describe_callable(self.fn)

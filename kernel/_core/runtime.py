@@ -225,6 +225,7 @@ class Runtime:
             # Stop at once, even mid-batch: the running callback finishes and nothing after it.
             self._executor.halt()
             self._bus._halt()
+            self._threads.halt()
 
     # -- work -----------------------------------------------------------------------------------
 
@@ -805,8 +806,8 @@ class Runtime:
             self.shutdown()
         else:
             self.emergency_stop()
-        while self.tick():
-            pass
+        if self._shutdown_report is None:
+            self.tick()  # STOPPING or EMERGENCY now: this is the terminal tick
         self._release()
 
     def _check_accepting(self, what: str) -> None:

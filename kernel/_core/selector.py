@@ -349,9 +349,10 @@ class IoSources:
         self.active = bool(self._readers or self._writers or self._holds)
 
     def _unregister_quietly(self, fd: int) -> None:
-        if self._selector is not None:
-            with contextlib.suppress(OSError, KeyError, ValueError):
-                self._selector.unregister(fd)
+        selector = self._selector
+        assert selector is not None  # only called while sources exist
+        with contextlib.suppress(OSError, KeyError, ValueError):
+            selector.unregister(fd)
 
     def _purge_closed(self, error: OSError) -> None:
         """After the selector raised: report and remove every source whose fd is closed.

@@ -64,6 +64,7 @@ class WorkerThreads:
         "_channel",
         "_closed",
         "_finished",
+        "_halted",
         "_jobs",
         "_lock",
         "_max_workers",
@@ -85,6 +86,7 @@ class WorkerThreads:
         self._finished: collections.deque[Future[Any]] = collections.deque()
         self._jobs: dict[Future[Any], _Job] = {}
         self._closed = False
+        self._halted = False
         self._running = 0
         self.submitted = 0
         """Jobs accepted by `submit`."""
@@ -99,11 +101,6 @@ class WorkerThreads:
     def running(self) -> int:
         """Jobs that have started on a worker and not finished."""
         return self._running
-
-    @property
-    def started(self) -> bool:
-        """True once the pool exists (after the first `submit`)."""
-        return self._pool is not None
 
     def submit(
         self,
@@ -132,6 +129,10 @@ class WorkerThreads:
         future.add_done_callback(self._on_finished)
         return future
 
+    def halt(self) -> None:
+        """EMERGENCY: from now on completions are counted but no ``on_done`` runs."""
+        self._halted = True
+
     def _call(self, fn: Callable[..., object], args: tuple[Any, ...]) -> object:
         """Run one job on a worker, counting it as running meanwhile."""
         with self._lock:
@@ -154,13 +155,14 @@ class WorkerThreads:
         """Count every finished job, in completion order, and call its ``on_done``.
 
         Without ``on_done``, a job that raised is reported, so no exception vanishes. An
-        `Exception` from ``on_done`` is reported; others propagate. With ``deliver=False``
-        (EMERGENCY) jobs are only counted.
+        `Exception` from ``on_done`` is reported; others propagate. With ``deliver=False``, or
+        after `halt()` (EMERGENCY), jobs are only counted.
 
         Returns:
             How many completions were handled.
         """
         finished = self._finished
+        deliver = deliver and not self._halted
         handled = 0
         while finished:
             future = finished.popleft()
