@@ -463,3 +463,17 @@ def test_callback_repr_names_the_callable() -> None:
 
     assert repr(Callback(print, (), None)) == "<Callback builtins.print>"
     assert repr(Callback(print, (), "named")) == "<Callback named>"
+
+
+def test_io_sources_drain_the_wakeup_before_the_next_wait_not_when_seen() -> None:
+    io, _ = make()
+    wakeup = io.hold()
+    io.wake()
+    assert io.poll() == 0  # seen: noted, not read (no system call before the tick's work)
+    io.wait(0)  # drained before the selector is asked again, so this returns at once
+    assert wakeup.drain() == 0
+    io.wake()
+    io.wait(0)  # a wait uses what it found for the next poll
+    assert io.poll() == 0
+    io.release()
+    io.close()

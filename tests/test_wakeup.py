@@ -59,3 +59,10 @@ def test_wakeup_written_from_another_thread_ends_a_select() -> None:
         writer.join(timeout=10.0)
         assert not writer.is_alive()
     wakeup.close()
+
+
+def test_wakeup_drain_reads_more_than_one_chunk() -> None:
+    wakeup = Wakeup()
+    wakeup._writer.send(bytes(10_000))
+    assert wakeup.drain() == 10_000
+    wakeup.close()

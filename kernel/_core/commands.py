@@ -122,6 +122,7 @@ class CommandChannel:
             waker = self.waker
             if waker is not None:
                 waker()
+                _yield_gil()  # hand the GIL to the loop just woken, as the lock wake-up does
         try:
             self._wakeup.release()
         except RuntimeError:  # already released: a wake-up is pending anyway

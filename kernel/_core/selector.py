@@ -92,10 +92,12 @@ class IoSources:
         "_factory",
         "_holds",
         "_readers",
+        "_ready",
         "_report",
         "_selector",
         "_seq",
         "_wakeup",
+        "_woken",
         "_writers",
         "active",
     )
@@ -115,6 +117,8 @@ class IoSources:
         self._writers: dict[int, _Source] = {}
         self._seq = itertools.count()
         self._holds = 0
+        self._ready: list[tuple[selectors.SelectorKey, int]] | None = None
+        self._woken = False  # the wake-up fd was seen readable and is not drained yet
         self.active = False
         """True while a reader, writer or hold (a signal handler) exists: `run()` then waits
         in the selector, and the tick's I/O phase polls."""
@@ -147,6 +151,8 @@ class IoSources:
         self._readers.clear()
         self._writers.clear()
         self._holds = 0
+        self._ready = None
+        self._woken = False
         self.active = False
         self._channel.waker = None
         if self._selector is not None:
@@ -266,7 +272,9 @@ class IoSources:
     def poll(self) -> int:
         """Run the callback of every ready source once, in registration order; return how many.
 
-        Asks the selector without waiting. A callback that raises an `Exception` is reported
+        Asks the selector without waiting, unless `wait()` has just asked it: the first poll
+        after a wait uses what the wait found (one system call less on every wake-up; sources
+        removed since are skipped as always). A callback that raises an `Exception` is reported
         (``"io"``) and stays registered; other exceptions propagate. If the selector raises, each
         source whose fd is no longer open is reported and removed, and the others keep working
         (epoll forgets a closed fd silently, so there may be no error at all).
@@ -274,20 +282,23 @@ class IoSources:
         selector = self._selector
         if selector is None:
             return 0
-        try:
-            ready = selector.select(0)
-        except OSError as exc:
-            self._purge_closed(exc)
-            return 0
+        ready = self._ready
+        if ready is None:
+            try:
+                ready = selector.select(0)
+            except OSError as exc:
+                self._purge_closed(exc)
+                return 0
+        else:
+            self._ready = None
         if not ready:
             return 0
         readers, writers = self._readers, self._writers
         due: list[_Source] = []
         for key, events in ready:
             fd = key.fd
-            if key.data is _WAKEUP:  # the wake-up fd: its only job was to end the wait
-                assert self._wakeup is not None
-                self._wakeup.drain()
+            if key.data is _WAKEUP:  # its only job was to end the wait: drained before the next
+                self._woken = True
                 continue
             if events & READ and (source := readers.get(fd)) is not None:
                 due.append(source)
@@ -324,18 +335,24 @@ class IoSources:
     def wait(self, timeout: float | None) -> None:
         """Block in the selector until a source is ready, a command arrives, or `timeout` passes.
 
-        The results are not used: the next tick's I/O phase polls again. A selector error ends
-        the wait; `poll()` deals with it.
+        What the selector found is kept for the next `poll()`. A selector error ends the wait;
+        the next `poll()` asks again and deals with it.
         """
         self._channel.wait_with(self._select, timeout)
 
     def _select(self, timeout: float | None) -> None:
         selector = self._selector
         assert selector is not None
+        if self._woken:
+            # Drained here rather than when seen: no system call (which would let a sending
+            # thread take the GIL) between the wake-up and the work it brought.
+            self._woken = False
+            assert self._wakeup is not None
+            self._wakeup.drain()
         try:
-            selector.select(timeout)
+            self._ready = selector.select(timeout)
         except OSError:
-            return
+            self._ready = None
 
     # -- helpers --------------------------------------------------------------------------------
 

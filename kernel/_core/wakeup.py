@@ -54,7 +54,11 @@ class Wakeup:
             self._writer.send(_BYTE)
 
     def drain(self) -> int:
-        """Read every pending byte; return how many there were."""
+        """Read every pending byte; return how many there were.
+
+        A read that returns less than a full chunk emptied the buffer, so a wake-up costs one
+        system call (no second read just to hit ``BlockingIOError``).
+        """
         drained = 0
         recv = self._reader.recv
         while True:
@@ -62,9 +66,9 @@ class Wakeup:
                 data = recv(_DRAIN_CHUNK)
             except OSError:  # BlockingIOError: empty (or closed)
                 return drained
-            if not data:  # the write end was closed
-                return drained
             drained += len(data)
+            if len(data) < _DRAIN_CHUNK:  # empty now (b"": the write end was closed)
+                return drained
 
     @property
     def closed(self) -> bool:

@@ -37,10 +37,14 @@ class Probe:
         self.ran.set()
 
 
-def timed_wakeups(n: int, probe: Probe, wake: Callable[[], object]) -> list[float]:
-    """Time `n` wake-ups of a sleeping loop, from just before ``wake()`` to ``probe.hit()``, in µs."""
+def timed_wakeups(n: int, probe: Probe, prepare: Callable[[], Callable[[], object]]) -> list[float]:
+    """Time `n` wake-ups of a sleeping loop, from just before ``wake()`` to ``probe.hit()``, in µs.
+
+    ``prepare()`` makes each ``wake`` callable before the timed span (as P7 builds its command).
+    """
     latencies: list[float] = []
     for _ in range(n):
+        wake = prepare()
         time.sleep(ASLEEP)
         probe.ran.clear()
         before = perf_counter_ns()

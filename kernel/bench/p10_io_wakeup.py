@@ -12,6 +12,8 @@ from kernel.bench.latency import JOIN_TIMEOUT, Probe, record, rows, timed_wakeup
 from kernel.bench.runner import alternate
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kernel.bench.runner import Row, Settings
 
 __all__ = ["measure"]
@@ -45,6 +47,10 @@ def measure(settings: Settings) -> list[Row]:
     return rows("P10", "socketpair byte from a thread to the reader callback", kernel, anchor, GOAL)
 
 
+def _send_one(sock: socket.socket) -> Callable[[], object]:
+    return lambda: sock.send(b"x")
+
+
 def _reader(sock: socket.socket, probe: Probe) -> None:
     probe.hit()
     sock.recv(16)
@@ -60,7 +66,7 @@ def _kernel(n: int) -> list[float]:
     thread = threading.Thread(target=runtime.run, name="bench-kernel-io")
     thread.start()
     try:
-        return timed_wakeups(n, probe, lambda: there.send(b"x"))
+        return timed_wakeups(n, probe, lambda: _send_one(there))
     finally:
         runtime.command_sender().send(Shutdown())
         thread.join(JOIN_TIMEOUT)
@@ -77,7 +83,7 @@ def _asyncio(n: int) -> list[float]:
     thread = threading.Thread(target=loop.run_forever, name="bench-asyncio-io")
     thread.start()
     try:
-        return timed_wakeups(n, probe, lambda: there.send(b"x"))
+        return timed_wakeups(n, probe, lambda: _send_one(there))
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(JOIN_TIMEOUT)
