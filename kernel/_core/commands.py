@@ -118,20 +118,23 @@ class CommandChannel:
         self._queue.put(command)
         if self._selecting:
             # The loop may be asleep in its selector: write the wake-up fd (only then, so an
-            # awake loop never pays for a syscall and a drain).
+            # awake loop never pays for a syscall and a drain). The lock is not released: the
+            # loop is not waiting on it, and its next lock wait checks the queue first anyway.
             waker = self.waker
             if waker is not None:
                 waker()
-                _yield_gil()  # hand the GIL to the loop just woken, as the lock wake-up does
-        try:
-            self._wakeup.release()
-        except RuntimeError:  # already released: a wake-up is pending anyway
-            pass
+                _yield_gil()  # hand the GIL to the loop just woken, as below
         else:
-            if self._sleeping:
-                # Hand the GIL to the loop we just woke, as a self-pipe write would: otherwise
-                # it waits for this thread to block or for the 5 ms switch interval.
-                _yield_gil()
+            try:
+                self._wakeup.release()
+            except RuntimeError:  # already released: a wake-up is pending anyway
+                pass
+            else:
+                if self._sleeping:
+                    # Hand the GIL to the loop we just woke, as a self-pipe write would:
+                    # otherwise it waits for this thread to block or for the 5 ms switch
+                    # interval.
+                    _yield_gil()
         on_put = self.on_put
         if on_put is not None:
             on_put()
