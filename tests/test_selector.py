@@ -477,3 +477,20 @@ def test_io_sources_drain_the_wakeup_before_the_next_wait_not_when_seen() -> Non
     assert io.poll() == 0
     io.release()
     io.close()
+
+
+def test_io_sources_a_source_added_after_a_wait_is_polled_afresh() -> None:
+    io, _ = make()
+    (a, peer_a), (b, peer_b) = socket.socketpair(), socket.socketpair()
+    calls: list[str] = []
+    io.add(READ, a, calls.append, ("a",), None)
+    peer_a.send(b"x")
+    io.wait(0)  # finds a ready
+    assert io.remove(READ, a)
+    io.add(READ, b, calls.append, ("b",), None)
+    peer_b.send(b"x")
+    assert io.poll() == 1  # not what the wait found (a), but what is ready now (b)
+    assert calls == ["b"]
+    io.close()
+    for s in (a, peer_a, b, peer_b):
+        s.close()

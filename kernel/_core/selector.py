@@ -217,6 +217,7 @@ class IoSources:
         table.pop(number, None)
         table[number] = _Source(number, kind, callback, next(self._seq))
         self.active = True
+        self._ready = None  # what the last wait found predates this source
 
     def _register(self, fd: int, kind: int) -> None:
         selector = self._selector
@@ -252,6 +253,7 @@ class IoSources:
         source = self._table(kind).pop(number, None)
         if source is None:
             return False
+        self._ready = None  # the fd may be closed and its number reused before the next poll
         selector = self._selector
         assert selector is not None
         rest = self._events(number)
