@@ -413,7 +413,7 @@ debounce-style re-arms to pile up (200 such runs take about 10 s)."""
 
 TestTimerWheelMachine = TimerWheelMachine.TestCase
 TestTimerWheelMachine.settings = settings(
-    max_examples=settings().max_examples,  # the active profile's: 200 in CI, 50 in dev
+    max_examples=settings().max_examples,  # the active profile's: 25 by default, 200 in CI
     stateful_step_count=MACHINE_STEPS,
 )
 
