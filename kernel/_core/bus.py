@@ -19,14 +19,27 @@ from blinker import NamedSignal, Namespace
 
 from kernel._core.event_queue import DEFAULT_EVENT_PRIORITY
 from kernel._core.reporting import ErrorHandler, ErrorReporter
-from kernel._core.scope import EventScope
+from kernel._core.scope import EventScope, release
 from kernel._core.task import describe_callable
 from kernel._core.validate import check_callable, check_instance, check_positive_int, check_priority
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Sized
     from types import TracebackType
 
-__all__ = ["Event", "EventBus", "EventResult", "HandlerContext", "Subscription"]
+__all__ = [
+    "Event",
+    "EventBus",
+    "EventResult",
+    "HandlerContext",
+    "Subscription",
+    "async_queue",
+    "attach",
+    "close",
+    "discard_queue",
+    "dispatch_batch",
+    "halt",
+]
 
 E = TypeVar("E")
 
@@ -331,7 +344,7 @@ class EventBus:
             try:
                 dispatch(event, scope)
             finally:
-                scope._decrement_if_positive()
+                release(scope)
         return count
 
     # -- introspection --------------------------------------------------------------------------
@@ -435,33 +448,89 @@ class EventBus:
         self._handler_errors += 1
         self._sink("event", exc, describe_callable(handler))
 
-    def _attach(
-        self,
-        sink: Callable[[str, BaseException, str], None],
-        on_render: Callable[[], None],
-        on_quit: Callable[[], None],
-    ) -> None:
-        """Route this bus's reports and context requests to a runtime (once per bus)."""
-        if self._attached:
-            msg = f"event_bus {self!r} already belongs to another Runtime"
-            raise ValueError(msg)
-        self._attached = True
-        self._sink = sink
-        self._on_render = on_render
-        self._on_quit = on_quit
-
-    def _close(self) -> None:
-        """Refuse (and count) later `emit_async` calls; `HandlerContext.emit` still queues."""
-        self._closed = True
-
-    def _halt(self) -> None:
-        """Dispatch nothing more from the queues (EMERGENCY); a dispatch in progress finishes."""
-        self._closed = True
-        self._halted = True
-
 
 def _bad_result(outcome: object, handler: Handler) -> TypeError:
     return TypeError(
         f"handler {describe_callable(handler)} returned {outcome!r};"
         " expected an EventResult or None"
     )
+
+
+# -- the runtime's side of the bus (kernel._core only) -------------------------------------------
+
+
+def attach(
+    bus: EventBus,
+    sink: Callable[[str, BaseException, str], None],
+    on_render: Callable[[], None],
+    on_quit: Callable[[], None],
+) -> None:
+    """Route `bus`'s reports and context requests to a runtime (once per bus).
+
+    Raises:
+        ValueError: the bus already belongs to a runtime.
+    """
+    if bus._attached:
+        msg = f"event_bus {bus!r} already belongs to another Runtime"
+        raise ValueError(msg)
+    bus._attached = True
+    bus._sink = sink
+    bus._on_render = on_render
+    bus._on_quit = on_quit
+
+
+def close(bus: EventBus) -> None:
+    """Refuse (and count) later `emit_async` calls; `HandlerContext.emit` still queues."""
+    bus._closed = True
+
+
+def halt(bus: EventBus) -> None:
+    """Dispatch nothing more from the queues (EMERGENCY); a dispatch in progress finishes."""
+    bus._closed = True
+    bus._halted = True
+
+
+def async_queue(bus: EventBus) -> Sized:
+    """A live, read-only view of `bus`'s async queue: its ``len()`` and truth value.
+
+    The bus never replaces the queue, so a runtime may keep the view and test it on each tick
+    for the cost of a deque's truth test (PERF.md P6).
+    """
+    return bus._queue
+
+
+def dispatch_batch(
+    bus: EventBus, batch: Iterator[object], scope: EventScope | None, limit: int
+) -> int:
+    """Dispatch events from `batch` (from the event queue) until it ends, `limit` or a halt.
+
+    After each event, `scope`, if set, is released (`kernel._core.scope.release`). Stops before
+    taking another event once `limit` events were dispatched or the bus is halted; the caller
+    closes `batch`, which leaves the rest queued.
+
+    Returns:
+        How many events were dispatched.
+    """
+    if limit <= 0 or bus._halted:
+        return 0
+    dispatch = bus._dispatch
+    done = 0
+    for event in batch:
+        done += 1
+        dispatch(event, None)
+        if scope is not None:
+            release(scope)
+        if done == limit or bus._halted:
+            break
+    return done
+
+
+def discard_queue(bus: EventBus) -> int:
+    """Drop every event in `bus`'s async queue, releasing their scopes; return how many."""
+    queue = bus._queue
+    dropped = len(queue)
+    while queue:
+        _, scope = queue.popleft()
+        if scope is not None:
+            release(scope)
+    return dropped

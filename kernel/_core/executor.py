@@ -58,59 +58,51 @@ class Executor:
     def run(self, work: WorkQueue, limit: int) -> int:
         """Run up to `limit` items that were queued when the call began; return how many ran.
 
-        Items leave the queue's count as the batch takes them, a chunk at a time, so work the
+        Items leave the queue's count as the batch takes them (`PriorityLanes.take`), so work the
         callables queue meanwhile sees the room they free. Cancelled tasks met on the way are
         skipped without using one of the `limit` slots. Work queued by the callables themselves
         waits for the next call. After `halt()` nothing more runs: the rest stays queued.
         Runtime complexity: O(1) per item.
         """
         ran = failed = cancelled = 0
+        if limit <= 0 or self._halted:
+            return 0
         sink = self._sink
-        taken = 0  # items counted off the queue and not yet popped
+        batch = work.take()
         try:
-            for lane, count in work.begin_batch():
-                popleft = lane.popleft
-                while count and ran < limit:
-                    taken = count if count < limit - ran else limit - ran
-                    count -= taken
-                    work._len -= taken
-                    for _ in range(taken):
-                        if self._halted:
-                            return ran
-                        fn, args, owner = popleft()
-                        taken -= 1
-                        if owner is None:
-                            ran += 1
-                            try:
-                                fn(*args)
-                            except Exception as exc:
-                                failed += 1
-                                sink("task", exc, describe_callable(fn))
-                            except BaseException:
-                                failed += 1
-                                raise
-                        elif owner._start():
-                            ran += 1
-                            try:
-                                fn(*args)
-                            except Exception as exc:
-                                failed += 1
-                                description = owner._describe()
-                                owner._finish(False)
-                                sink(owner._phase, exc, description)
-                            except BaseException:
-                                failed += 1
-                                owner._finish(False)
-                                raise
-                            else:
-                                owner._finish(True)
-                        else:
-                            cancelled += 1
-                if ran == limit:
+            for fn, args, owner in batch:
+                if owner is None:
+                    ran += 1
+                    try:
+                        fn(*args)
+                    except Exception as exc:
+                        failed += 1
+                        sink("task", exc, describe_callable(fn))
+                    except BaseException:
+                        failed += 1
+                        raise
+                elif owner._start():
+                    ran += 1
+                    try:
+                        fn(*args)
+                    except Exception as exc:
+                        failed += 1
+                        description = owner._describe()
+                        owner._finish(False)
+                        sink(owner._phase, exc, description)
+                    except BaseException:
+                        failed += 1
+                        owner._finish(False)
+                        raise
+                    else:
+                        owner._finish(True)
+                else:
+                    cancelled += 1
+                    continue
+                if ran == limit or self._halted:
                     break
         finally:
-            work._len += taken  # a KeyboardInterrupt leaves the rest of the chunk queued
-            work.end_batch()
+            batch.close()  # ends the batch: what was not taken stays queued
             self._executed += ran - failed
             if failed:
                 self._failed += failed

@@ -6,9 +6,9 @@ which it always does for the named `Priority` levels (their lanes are kept even 
 ad-hoc priority opens a lane in O(log p) and closes it again when it drains, where p is the number
 of lanes. Nothing is ever O(log n) in the number of queued items.
 
-A *batch* (`begin_batch` / `end_batch`) lets a tick phase consume exactly the items that were
-queued when it began: the phase pops from the lane deques directly, at most the count each lane
-had at the start, while callbacks may push more. See docs/architecture.md, "Tick phases".
+A *batch* (`take`) lets a tick phase consume exactly the items that were queued when it began,
+while callbacks may push more; the queue keeps its own length as the batch yields items. See
+docs/architecture.md, "Tick phases".
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from kernel._core.task import Priority
 from kernel._core.validate import MAX_PRIORITY, check_positive_int
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Generator, Iterator
 
 __all__ = ["PriorityLanes"]
 
@@ -49,11 +49,11 @@ class PriorityLanes(Generic[T]):
         "_front",
         "_front_priority",
         "_lanes",
-        "_len",
         "_limit",
         "_order",
         "_ordered",
         "_rejected",
+        "length",
     )
 
     def __init__(self, capacity: int) -> None:
@@ -67,7 +67,12 @@ class PriorityLanes(Generic[T]):
         # `_front_priority` is then above every valid priority, so any push becomes the front.
         self._front: deque[T] | None = None
         self._front_priority = MAX_PRIORITY
-        self._len = 0
+        self.length = 0
+        """The number of queued items, as ``len()``: read-only outside this class.
+
+        A plain attribute so hot paths (`Runtime.tick`) test it for the price of an attribute
+        read (PERF.md P5, P6); only `PriorityLanes` writes it.
+        """
         self._dropped = 0
         self._rejected = 0
         self._adhoc = 0  # open lanes of priorities outside `_KEPT_LANES`
@@ -94,7 +99,7 @@ class PriorityLanes(Generic[T]):
 
     def __len__(self) -> int:
         """The number of queued items. O(1)."""
-        return self._len
+        return self.length
 
     def __iter__(self) -> Iterator[T]:
         """Iterate over the queued items in pop order without removing them. O(n)."""
@@ -111,7 +116,7 @@ class PriorityLanes(Generic[T]):
             True if queued; False if the queue is full (counted in `dropped`) or closed
             (counted in `rejected`).
         """
-        if self._len >= self._limit:
+        if self.length >= self._limit:
             if self._limit:
                 self._dropped += 1
             else:
@@ -122,7 +127,7 @@ class PriorityLanes(Generic[T]):
         except KeyError:
             lane = self._open_lane(priority)
         lane.append(item)
-        self._len += 1
+        self.length += 1
         if priority < self._front_priority:
             self._front = lane
             self._front_priority = priority
@@ -139,9 +144,9 @@ class PriorityLanes(Generic[T]):
             msg = "pop from an empty queue"
             raise IndexError(msg)
         item = front.popleft()
-        self._len -= 1
+        self.length -= 1
         if not front:
-            self.end_batch()
+            self._end_batch()
         return item
 
     def peek_priority(self) -> int | None:
@@ -153,8 +158,8 @@ class PriorityLanes(Generic[T]):
         items = list(self)
         for lane in self._lanes.values():
             lane.clear()
-        self._len = 0
-        self.end_batch()
+        self.length = 0
+        self._end_batch()
         return items
 
     def close(self) -> None:
@@ -165,21 +170,34 @@ class PriorityLanes(Generic[T]):
         """Accept pushes again, up to the capacity. Idempotent."""
         self._limit = self._capacity
 
-    def begin_batch(self) -> list[tuple[deque[T], int]]:
-        """Start a batch: each non-empty lane, in pop order, with the number of items it holds now.
+    def take(self) -> Generator[T, None, None]:
+        """A batch: yield the items queued when it starts, in pop order, then end the batch.
 
-        The caller pops from the front of those deques (``popleft``), at most that many from each,
-        takes what it pops (or is about to pop) off `_len`, and calls `end_batch()` when done,
-        also on error. Items pushed meanwhile land behind the counted ones, so the batch never
-        sees them.
-        Runtime complexity: O(p).
+        Each item leaves the queue (and its length) as it is yielded, so pushes made while the
+        consumer handles it see the room it freed; items pushed meanwhile land behind the batch
+        and are never yielded. Stop early by closing the generator (``batch.close()``, or leaving
+        a ``for`` loop and dropping it): the items not yet yielded stay queued. The batch's end
+        closes ad-hoc lanes it emptied and finds the new front, also on error. The queue owns all
+        of this bookkeeping: a consumer never touches the length.
+        Runtime complexity: O(1) per item, O(p) at the start and at the end.
         """
-        front = self._front
-        if front is None:
-            return []
-        if len(front) == self._len:  # the common case: everything waits in one lane
-            return [(front, self._len)]
-        return [(lane, len(lane)) for _, lane in self._ordered if lane]
+        try:
+            front = self._front
+            if front is None:
+                return
+            if len(front) == self.length:  # the common case: everything waits in one lane
+                batch = [(front, self.length)]
+            else:
+                batch = [(lane, len(lane)) for _, lane in self._ordered if lane]
+            for lane, count in batch:
+                popleft = lane.popleft
+                while count:
+                    count -= 1
+                    item = popleft()
+                    self.length -= 1
+                    yield item
+        finally:
+            self._end_batch()
 
     def _open_lane(self, priority: int) -> deque[T]:
         lane: deque[T] = deque()
@@ -194,11 +212,11 @@ class PriorityLanes(Generic[T]):
         lanes = self._lanes
         self._ordered = tuple((p, lanes[p]) for p in self._order)
 
-    def end_batch(self) -> None:
-        """End a batch: close ad-hoc lanes it emptied and find the new front. O(p)."""
+    def _end_batch(self) -> None:
+        """After items left the lanes: close emptied ad-hoc lanes and find the new front. O(p)."""
         if self._adhoc:
             self._close_empty_lanes()
-        if not self._len:
+        if not self.length:
             self._front = None
             self._front_priority = MAX_PRIORITY
         elif not self._front:
@@ -222,8 +240,8 @@ class PriorityLanes(Generic[T]):
         assert list(self._order) == sorted(lanes)
         assert self._ordered == tuple((p, lanes[p]) for p in self._order)
         assert self._limit in (0, self._capacity)
-        assert self._len == sum(len(lane) for lane in lanes.values())
-        assert 0 <= self._len <= self._capacity
+        assert self.length == sum(len(lane) for lane in lanes.values())
+        assert 0 <= self.length <= self._capacity
         assert all(lane or p in _KEPT_LANES for p, lane in lanes.items())
         assert self._adhoc == sum(1 for p in lanes if p not in _KEPT_LANES)
         non_empty = [p for p in self._order if lanes[p]]
@@ -238,7 +256,7 @@ class PriorityLanes(Generic[T]):
 
     def __repr__(self) -> str:
         return (
-            f"<{type(self).__name__} len={self._len} capacity={self._capacity}"
+            f"<{type(self).__name__} len={self.length} capacity={self._capacity}"
             f" dropped={self._dropped} rejected={self._rejected}"
             f"{' closed' if self.is_closed else ''}>"
         )

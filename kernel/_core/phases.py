@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kernel._core.bus import discard_queue, dispatch_batch
+
 if TYPE_CHECKING:
     from kernel._core.bus import EventBus
     from kernel._core.event_queue import EventQueue
@@ -44,36 +46,13 @@ def dispatch_events(events: EventQueue, bus: EventBus, scope: EventScope | None,
     Returns:
         How many events were dispatched.
     """
-    dispatch = bus._dispatch
-    done = 0
+    batch = events.take()
     try:
-        for lane, count in events.begin_batch():
-            popleft = lane.popleft
-            # Plain comparisons and a while loop: min() and range() would cost more than the
-            # bookkeeping of a one-event batch (PERF.md P5).
-            if count > limit - done:
-                count = limit - done
-            while count and not bus._halted:
-                count -= 1
-                event = popleft()
-                events._len -= 1
-                done += 1
-                dispatch(event, None)
-                if scope is not None:
-                    scope._decrement_if_positive()
-            if done == limit or bus._halted:
-                break
+        return dispatch_batch(bus, batch, scope, limit)
     finally:
-        events.end_batch()
-    return done
+        batch.close()  # ends the batch: what was not taken stays queued
 
 
 def discard_async(bus: EventBus) -> int:
     """Drop every event in the bus's async queue, releasing their scopes; return how many."""
-    queue = bus._queue
-    dropped = len(queue)
-    while queue:
-        _, scope = queue.popleft()
-        if scope is not None:
-            scope._decrement_if_positive()
-    return dropped
+    return discard_queue(bus)
