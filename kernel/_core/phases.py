@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kernel._core.bus import discard_queue, dispatch_batch
+from kernel._core.timer_handle import fire_into
 
 if TYPE_CHECKING:
     from kernel._core.bus import EventBus
@@ -32,7 +33,7 @@ def fire_timers(wheel: TimerWheel, work: WorkQueue, now: float) -> int:
     """
     queued = 0
     for handle in wheel.expire(now):
-        queued += handle._fire_into(work)
+        queued += fire_into(handle, work)
     return queued
 
 

@@ -397,7 +397,7 @@ class TimerWheel:
     def _remove(self, handle: TimerHandle) -> None:
         """Cancel a pending timer: it leaves its slot and frees its place at once."""
         slot = handle._slot
-        assert slot is not None
+        assert isinstance(slot, Slot)  # a handle's home is the wheel's Slot (a TimerSlot)
         handle._slot = None
         handle._fn = None  # a cancelled timer never runs: free what its callable holds
         handle._args = ()
@@ -446,7 +446,7 @@ class TimerWheel:
                 self._next_dirty = True
             return
         slot = handle._slot
-        assert slot is not None
+        assert isinstance(slot, Slot)
         self._unlink(slot)
         handle._when = when
         self._file(handle, self._deadline_tick(when))
@@ -595,7 +595,7 @@ class TimerWheel:
         assert sum(s.live for s in (*self._slots, self._due, self._far)) == self.live
         for handle in live:
             home = handle._slot
-            assert home is not None
+            assert isinstance(home, Slot)
             if home.level == _DUE or home is self._far:
                 continue
             start = self._slot_start(home)
