@@ -14,11 +14,12 @@ from kernel._core.timer_handle import fire_into
 if TYPE_CHECKING:
     from kernel._core.bus import EventBus
     from kernel._core.event_queue import EventQueue
+    from kernel._core.executor import Executor
     from kernel._core.scope import EventScope
     from kernel._core.timer_wheel import TimerWheel
     from kernel._core.work_queue import WorkQueue
 
-__all__ = ["discard_async", "dispatch_events", "fire_timers"]
+__all__ = ["discard_async", "dispatch_async", "dispatch_events", "fire_timers", "run_tasks"]
 
 
 def fire_timers(wheel: TimerWheel, work: WorkQueue, now: float) -> int:
@@ -52,6 +53,27 @@ def dispatch_events(events: EventQueue, bus: EventBus, scope: EventScope | None,
         return dispatch_batch(bus, batch, scope, limit)
     finally:
         batch.close()  # ends the batch: what was not taken stays queued
+
+
+def run_tasks(executor: Executor, work: WorkQueue, limit: int) -> int:
+    """Run up to `limit` of the tasks queued when the call began, in priority-then-FIFO order.
+
+    Cancelled tasks met on the way are skipped without using a slot; tasks the callables queue
+    wait for the next call. After an emergency stop nothing more runs.
+
+    Returns:
+        How many tasks ran (returned or raised).
+    """
+    return executor.run(work, limit)
+
+
+def dispatch_async(bus: EventBus, limit: int | None = None) -> int:
+    """Dispatch the bus's async queue as it stood when the call began (at most `limit` events).
+
+    Returns:
+        How many events were dispatched.
+    """
+    return bus.process_queue(limit)
 
 
 def discard_async(bus: EventBus) -> int:

@@ -24,7 +24,7 @@ from kernel._core.driving import advance, run, run_until_idle
 from kernel._core.errors import InvalidStateError
 from kernel._core.event_queue import EventQueue
 from kernel._core.executor import Executor
-from kernel._core.phases import dispatch_events, fire_timers
+from kernel._core.phases import dispatch_async, dispatch_events, fire_timers, run_tasks
 from kernel._core.reporting import ErrorHandler, ErrorReporter
 from kernel._core.scope import EventScope
 from kernel._core.shutdown import stop
@@ -411,8 +411,9 @@ class Runtime:
                 self._settle_quit()
             if self._state is _RUNNING:
                 # The phases of SPEC §7, each only when its part holds something. The checks
-                # read the parts' counters directly: an idle tick must cost little more than a
-                # call (PERF.md P6), and a tick for one event little more than its dispatch (P5).
+                # read the parts' documented read-only counters: an idle tick must cost little
+                # more than a call (PERF.md P6), and a tick for one event little more than its
+                # dispatch (P5).
                 if self._wheel.live:
                     self._timers_fired += fire_timers(self._wheel, self._work, self._clock.now())
                 if self._events.length:
@@ -420,11 +421,11 @@ class Runtime:
                     if self._quit_requested:
                         self._settle_quit()
                 if self._work.length:
-                    self._executor.run(self._work, self._batch_size)
+                    run_tasks(self._executor, self._work, self._batch_size)
                     if self._quit_requested:
                         self._settle_quit()
                 if self._async:
-                    self._bus.process_queue()
+                    dispatch_async(self._bus)
                     if self._quit_requested:
                         self._settle_quit()
                 return True
