@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Final, TypeAlias, TypeVar, final
 from blinker import NamedSignal, Namespace
 
 from kernel._core.event_queue import DEFAULT_EVENT_PRIORITY
+from kernel._core.executor import refuse_awaitable
 from kernel._core.reporting import ErrorHandler, ErrorReporter
 from kernel._core.scope import EventScope, release
 from kernel._core.task import describe_callable
@@ -450,6 +451,8 @@ class EventBus:
 
 
 def _bad_result(outcome: object, handler: Handler) -> TypeError:
+    if hasattr(outcome, "__await__"):
+        return refuse_awaitable(outcome, "event handler", describe_callable(handler))
     return TypeError(
         f"handler {describe_callable(handler)} returned {outcome!r};"
         " expected an EventResult or None"

@@ -10,7 +10,7 @@ from kernel._core.task import describe_callable
 if TYPE_CHECKING:
     from kernel._core.work_queue import WorkItem, WorkQueue
 
-__all__ = ["ErrorSink", "Executor"]
+__all__ = ["ErrorSink", "Executor", "refuse_awaitable"]
 
 ErrorSink: TypeAlias = Callable[[str, BaseException, str], None]
 """``sink(phase, exception, description)``: where the executor sends a caught exception."""
@@ -74,7 +74,9 @@ class Executor:
                 if owner is None:
                     ran += 1
                     try:
-                        fn(*args)
+                        result = fn(*args)
+                        if result is not None and hasattr(result, "__await__"):
+                            raise refuse_awaitable(result, "task", describe_callable(fn))
                     except Exception as exc:
                         failed += 1
                         sink("task", exc, describe_callable(fn))
@@ -84,7 +86,9 @@ class Executor:
                 elif owner._start():
                     ran += 1
                     try:
-                        fn(*args)
+                        result = fn(*args)
+                        if result is not None and hasattr(result, "__await__"):
+                            raise refuse_awaitable(result, owner._phase, owner._describe())
                     except Exception as exc:
                         failed += 1
                         description = owner._describe()
@@ -122,3 +126,19 @@ class Executor:
             else:
                 self._cancelled += 1
         return abandoned
+
+
+def refuse_awaitable(result: object, phase: str, description: str) -> TypeError:
+    """Close the awaitable a callback returned and say why it did not run.
+
+    kernel never awaits: a coroutine function used as a task, timer or handler would otherwise
+    count as run while its body never ran. The coroutine is closed (no "never awaited" warning)
+    and the returned error counts the callback as failed.
+    """
+    close = getattr(result, "close", None)
+    if callable(close):
+        close()
+    return TypeError(
+        f"{phase} {description} returned an awaitable ({type(result).__qualname__}), which kernel"
+        " does not run: coroutines belong to the asyncio host; it was closed"
+    )
