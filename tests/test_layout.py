@@ -49,13 +49,7 @@ FACADES: Final = frozenset({"kernel"})
 LEAVES: Final = ("kernel.bench", "kernel.demo", "kernel.__main__")
 """Nothing outside these packages imports them (the benchmarks and the demo application)."""
 
-PRIVATE_ACCESS_ALLOWED: Final = {
-    # The timer wheel files and unfiles its TimerHandle entries (a handle *is* the wheel's
-    # record; timer_handle.py). Left for the split of the wheel by job (issue #7, item 4).
-    "kernel._core.timer_wheel": frozenset(
-        {"_slot", "_when", "_id", "_fn", "_args", "_anchor", "_count", "_advance", "_release"}
-    ),
-}
+PRIVATE_ACCESS_ALLOWED: Final[dict[str, frozenset[str]]] = {}
 """Cross-module underscore accesses still allowed, by accessing module. Keep it shrinking."""
 
 

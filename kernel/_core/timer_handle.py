@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MissedTicks",
+    "PeriodicEntry",
     "PeriodicTimer",
     "TimerHandle",
     "TimerHome",
     "TimerId",
     "TimerSlot",
+    "WheelEntry",
     "fire_into",
     "new_timer_id",
 ]
@@ -67,6 +69,35 @@ class TimerSlot(Protocol):
     @property
     def wheel(self) -> TimerHome:
         """The wheel that filed the timer."""
+        ...
+
+
+class WheelEntry(Protocol):
+    """What the wheel reads and writes of the handles it files (`TimerWheel` is its only user).
+
+    A handle *is* the wheel's record of its timer, so the wheel owns two of its fields: `_slot`
+    (where it is filed; None once it cannot fire) and `_when` (its exact deadline). Everything
+    else it asks of the handle through these methods.
+    """
+
+    _id: TimerId
+    _when: float
+    _slot: TimerSlot | None
+
+    def _release(self) -> None:
+        """The timer will not fire again: drop what its callable holds."""
+        ...
+
+
+class PeriodicEntry(WheelEntry, Protocol):
+    """What the wheel asks of a periodic timer besides `WheelEntry`."""
+
+    def _advance(self, now: float, now_tick: int, scale: TickScale) -> int:
+        """Move past a fire at `now` to the next deadline; return its tick."""
+        ...
+
+    def _restart(self, when: float) -> None:
+        """Start the grid again with its first deadline at `when` (`TimerHandle.reset`)."""
         ...
 
 
@@ -265,6 +296,11 @@ class PeriodicTimer(TimerHandle):
         # Nothing to free while the timer can fire again; `TimerWheel` releases on cancel.
         if self._slot is None:
             super()._release()
+
+    def _restart(self, when: float) -> None:
+        """Start the grid again with its first deadline at `when`; the wheel sets `_when`."""
+        self._anchor = when
+        self._count = 0
 
     def _advance(self, now: float, now_tick: int, scale: TickScale) -> int:
         """Move past a fire at `now` (tick `now_tick`) to the next deadline; return its tick.

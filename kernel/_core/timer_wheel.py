@@ -399,8 +399,7 @@ class TimerWheel:
         slot = handle._slot
         assert isinstance(slot, Slot)  # a handle's home is the wheel's Slot (a TimerSlot)
         handle._slot = None
-        handle._fn = None  # a cancelled timer never runs: free what its callable holds
-        handle._args = ()
+        handle._release()  # a cancelled timer never runs: free what its callable holds
         self._unlink(slot)
         self.live -= 1
         self._dead += 1
@@ -437,8 +436,7 @@ class TimerWheel:
         """Move a pending timer's next deadline to ``now + delay`` (`TimerHandle.reset`)."""
         when = self._clock.now() + delay
         if isinstance(handle, PeriodicTimer):
-            handle._anchor = when
-            handle._count = 0
+            handle._restart(when)
         if when >= handle._when:
             # Later: rewrite in place; the old slot re-files it when it comes due.
             handle._when = when
