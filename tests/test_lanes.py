@@ -46,18 +46,18 @@ class LanesModel(RuleBasedStateMachine):
         """Consume through the batch protocol while pushing: only items queued before count."""
         before = sorted(self.model)
         taken: list[int] = []
-        batch = self.lanes.take()
-        for item in batch:
-            taken.append(item)
-            for priority in pushes:  # pushes during the batch land behind it
-                if self.lanes.push(-1, priority):
-                    before.append((priority, next(self.seq), -1))
-                else:
-                    self.dropped += 1
-            pushes = []
-            if len(taken) == limit:
-                break
-        batch.close()  # the rest stays queued
+        lanes = self.lanes.begin_batch()
+        for lane, count in lanes:
+            for _ in range(min(count, limit - len(taken))):
+                taken.append(lane.popleft())
+                self.lanes.claim(1)
+                for priority in pushes:  # pushes during the batch land behind it
+                    if self.lanes.push(-1, priority):
+                        before.append((priority, next(self.seq), -1))
+                    else:
+                        self.dropped += 1
+                pushes = []
+        self.lanes.end_batch()
         assert taken == [item for _, _, item in before[: len(taken)]]
         self.model = before[len(taken) :]
         heapq.heapify(self.model)

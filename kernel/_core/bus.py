@@ -25,8 +25,10 @@ from kernel._core.task import describe_callable
 from kernel._core.validate import check_callable, check_instance, check_positive_int, check_priority
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sized
+    from collections.abc import Sized
     from types import TracebackType
+
+    from kernel._core.lanes import PriorityLanes
 
 __all__ = [
     "Event",
@@ -503,28 +505,40 @@ def async_queue(bus: EventBus) -> Sized:
 
 
 def dispatch_batch(
-    bus: EventBus, batch: Iterator[object], scope: EventScope | None, limit: int
+    events: PriorityLanes[object], bus: EventBus, scope: EventScope | None, limit: int
 ) -> int:
-    """Dispatch events from `batch` (from the event queue) until it ends, `limit` or a halt.
+    """Dispatch up to `limit` of the events `events` held when the call began, in pop order.
 
-    After each event, `scope`, if set, is released (`kernel._core.scope.release`). Stops before
-    taking another event once `limit` events were dispatched or the bus is halted; the caller
-    closes `batch`, which leaves the rest queued.
+    The events phase of a tick (`kernel._core.phases.dispatch_events`). Each event leaves the
+    queue's count as it is popped (`PriorityLanes.claim`), so handlers that queue events see the
+    room it freed; events they queue wait for the next call. After each event, `scope`, if set, is
+    released. Once the bus is halted (EMERGENCY), the rest stays queued.
 
     Returns:
         How many events were dispatched.
     """
-    if limit <= 0 or bus._halted:
-        return 0
     dispatch = bus._dispatch
+    claim = events.claim
     done = 0
-    for event in batch:
-        done += 1
-        dispatch(event, None)
-        if scope is not None:
-            release(scope)
-        if done == limit or bus._halted:
-            break
+    try:
+        for lane, count in events.begin_batch():
+            popleft = lane.popleft
+            # Plain comparisons and a while loop: min() and range() would cost more than the
+            # bookkeeping of a one-event batch (PERF.md P5).
+            if count > limit - done:
+                count = limit - done
+            while count and not bus._halted:
+                count -= 1
+                event = popleft()
+                claim(1)
+                done += 1
+                dispatch(event, None)
+                if scope is not None:
+                    release(scope)
+            if done == limit or bus._halted:
+                break
+    finally:
+        events.end_batch()
     return done
 
 

@@ -58,55 +58,62 @@ class Executor:
     def run(self, work: WorkQueue, limit: int) -> int:
         """Run up to `limit` items that were queued when the call began; return how many ran.
 
-        Items leave the queue's count as the batch takes them (`PriorityLanes.take`), so work the
-        callables queue meanwhile sees the room they free. Cancelled tasks met on the way are
+        Items leave the queue's count as the batch claims them, a chunk at a time
+        (`PriorityLanes.claim`), so work the callables queue meanwhile sees the room they free. Cancelled tasks met on the way are
         skipped without using one of the `limit` slots. Work queued by the callables themselves
         waits for the next call. After `halt()` nothing more runs: the rest stays queued.
         Runtime complexity: O(1) per item.
         """
         ran = failed = cancelled = 0
-        if limit <= 0 or self._halted:
-            return 0
         sink = self._sink
-        batch = work.take()
+        unpopped = 0  # items claimed off the queue and not yet popped
         try:
-            for fn, args, owner in batch:
-                if owner is None:
-                    ran += 1
-                    try:
-                        result = fn(*args)
-                        if result is not None and hasattr(result, "__await__"):
-                            raise refuse_awaitable(result, "task", describe_callable(fn))
-                    except Exception as exc:
-                        failed += 1
-                        sink("task", exc, describe_callable(fn))
-                    except BaseException:
-                        failed += 1
-                        raise
-                elif owner._start():
-                    ran += 1
-                    try:
-                        result = fn(*args)
-                        if result is not None and hasattr(result, "__await__"):
-                            raise refuse_awaitable(result, owner._phase, owner._describe())
-                    except Exception as exc:
-                        failed += 1
-                        description = owner._describe()
-                        owner._finish(False)
-                        sink(owner._phase, exc, description)
-                    except BaseException:
-                        failed += 1
-                        owner._finish(False)
-                        raise
-                    else:
-                        owner._finish(True)
-                else:
-                    cancelled += 1
-                    continue
-                if ran == limit or self._halted:
+            for lane, count in work.begin_batch():
+                popleft = lane.popleft
+                while count and ran < limit:
+                    unpopped = count if count < limit - ran else limit - ran
+                    count -= unpopped
+                    work.claim(unpopped)
+                    for _ in range(unpopped):
+                        if self._halted:
+                            return ran
+                        fn, args, owner = popleft()
+                        unpopped -= 1
+                        if owner is None:
+                            ran += 1
+                            try:
+                                result = fn(*args)
+                                if result is not None and hasattr(result, "__await__"):
+                                    raise refuse_awaitable(result, "task", describe_callable(fn))
+                            except Exception as exc:
+                                failed += 1
+                                sink("task", exc, describe_callable(fn))
+                            except BaseException:
+                                failed += 1
+                                raise
+                        elif owner._start():
+                            ran += 1
+                            try:
+                                result = fn(*args)
+                                if result is not None and hasattr(result, "__await__"):
+                                    raise refuse_awaitable(result, owner._phase, owner._describe())
+                            except Exception as exc:
+                                failed += 1
+                                description = owner._describe()
+                                owner._finish(False)
+                                sink(owner._phase, exc, description)
+                            except BaseException:
+                                failed += 1
+                                owner._finish(False)
+                                raise
+                            else:
+                                owner._finish(True)
+                        else:
+                            cancelled += 1
+                if ran == limit:
                     break
         finally:
-            batch.close()  # ends the batch: what was not taken stays queued
+            work.end_batch(unpopped)  # a KeyboardInterrupt leaves the rest of the chunk queued
             self._executed += ran - failed
             if failed:
                 self._failed += failed

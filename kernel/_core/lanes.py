@@ -6,9 +6,10 @@ which it always does for the named `Priority` levels (their lanes are kept even 
 ad-hoc priority opens a lane in O(log p) and closes it again when it drains, where p is the number
 of lanes. Nothing is ever O(log n) in the number of queued items.
 
-A *batch* (`take`) lets a tick phase consume exactly the items that were queued when it began,
-while callbacks may push more; the queue keeps its own length as the batch yields items. See
-docs/architecture.md, "Tick phases".
+A *batch* (`begin_batch` / `claim` / `end_batch`) lets a tick phase consume exactly the items
+that were queued when it began, while callbacks may push more; the consumer pops from the lane
+deques directly and the queue keeps its own length through `claim`. See docs/architecture.md,
+"Tick phases".
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from kernel._core.task import Priority
 from kernel._core.validate import MAX_PRIORITY, check_positive_int
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterator
+    from collections.abc import Iterator
 
 __all__ = ["PriorityLanes"]
 
@@ -146,7 +147,7 @@ class PriorityLanes(Generic[T]):
         item = front.popleft()
         self.length -= 1
         if not front:
-            self._end_batch()
+            self.end_batch()
         return item
 
     def peek_priority(self) -> int | None:
@@ -159,7 +160,7 @@ class PriorityLanes(Generic[T]):
         for lane in self._lanes.values():
             lane.clear()
         self.length = 0
-        self._end_batch()
+        self.end_batch()
         return items
 
     def close(self) -> None:
@@ -170,34 +171,41 @@ class PriorityLanes(Generic[T]):
         """Accept pushes again, up to the capacity. Idempotent."""
         self._limit = self._capacity
 
-    def take(self) -> Generator[T, None, None]:
-        """A batch: yield the items queued when it starts, in pop order, then end the batch.
+    def begin_batch(self) -> list[tuple[deque[T], int]]:
+        """Start a batch by hand: each non-empty lane, in pop order, with its item count now.
 
-        Each item leaves the queue (and its length) as it is yielded, so pushes made while the
-        consumer handles it see the room it freed; items pushed meanwhile land behind the batch
-        and are never yielded. Stop early by closing the generator (``batch.close()``, or leaving
-        a ``for`` loop and dropping it): the items not yet yielded stay queued. The batch's end
-        closes ad-hoc lanes it emptied and finds the new front, also on error. The queue owns all
-        of this bookkeeping: a consumer never touches the length.
-        Runtime complexity: O(1) per item, O(p) at the start and at the end.
+        The consumer (`Executor.run`, the events phase) calls `claim(n)` before or as it pops n
+        items from the front of those deques (at most the count of each), and
+        `end_batch(unpopped)` when done, also on error, with the claimed items it did not pop.
+        Items pushed meanwhile land behind the counted ones, so the batch never sees them. The
+        queue keeps its own length: a consumer never writes it.
+        Runtime complexity: O(p).
         """
-        try:
-            front = self._front
-            if front is None:
-                return
-            if len(front) == self.length:  # the common case: everything waits in one lane
-                batch = [(front, self.length)]
-            else:
-                batch = [(lane, len(lane)) for _, lane in self._ordered if lane]
-            for lane, count in batch:
-                popleft = lane.popleft
-                while count:
-                    count -= 1
-                    item = popleft()
-                    self.length -= 1
-                    yield item
-        finally:
-            self._end_batch()
+        front = self._front
+        if front is None:
+            return []
+        if len(front) == self.length:  # the common case: everything waits in one lane
+            return [(front, self.length)]
+        return [(lane, len(lane)) for _, lane in self._ordered if lane]
+
+    def claim(self, count: int) -> None:
+        """Count `count` items of the current batch as leaving the queue (popped next). O(1)."""
+        self.length -= count
+
+    def end_batch(self, unpopped: int = 0) -> None:
+        """End a batch: give back `unpopped` claimed items, close emptied ad-hoc lanes, find the
+        new front. O(p)."""
+        if unpopped:
+            self.length += unpopped
+        if self._adhoc:
+            self._close_empty_lanes()
+        if not self.length:
+            self._front = None
+            self._front_priority = MAX_PRIORITY
+        elif not self._front:
+            # The front lane drained. Lanes before it were empty and pushes since went to the
+            # front if they came earlier, so the first non-empty lane is the new front.
+            self._front_priority, self._front = next((p, lane) for p, lane in self._ordered if lane)
 
     def _open_lane(self, priority: int) -> deque[T]:
         lane: deque[T] = deque()
@@ -211,18 +219,6 @@ class PriorityLanes(Generic[T]):
     def _reorder(self) -> None:
         lanes = self._lanes
         self._ordered = tuple((p, lanes[p]) for p in self._order)
-
-    def _end_batch(self) -> None:
-        """After items left the lanes: close emptied ad-hoc lanes and find the new front. O(p)."""
-        if self._adhoc:
-            self._close_empty_lanes()
-        if not self.length:
-            self._front = None
-            self._front_priority = MAX_PRIORITY
-        elif not self._front:
-            # The front lane drained. Lanes before it were empty and pushes since went to the
-            # front if they came earlier, so the first non-empty lane is the new front.
-            self._front_priority, self._front = next((p, lane) for p, lane in self._ordered if lane)
 
     def _close_empty_lanes(self) -> None:
         lanes = self._lanes

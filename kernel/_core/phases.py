@@ -6,16 +6,13 @@ Each handles only what was ready when it began and returns how much it did.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
-from kernel._core.bus import discard_queue, dispatch_batch
+from kernel._core.bus import EventBus, discard_queue, dispatch_batch
+from kernel._core.executor import Executor
 from kernel._core.timer_handle import fire_into
 
 if TYPE_CHECKING:
-    from kernel._core.bus import EventBus
-    from kernel._core.event_queue import EventQueue
-    from kernel._core.executor import Executor
-    from kernel._core.scope import EventScope
     from kernel._core.timer_wheel import TimerWheel
     from kernel._core.work_queue import WorkQueue
 
@@ -38,42 +35,32 @@ def fire_timers(wheel: TimerWheel, work: WorkQueue, now: float) -> int:
     return queued
 
 
-def dispatch_events(events: EventQueue, bus: EventBus, scope: EventScope | None, limit: int) -> int:
-    """Dispatch up to `limit` of the events queued when the call began, in priority order.
+dispatch_events: Final = dispatch_batch
+"""``dispatch_events(events, bus, scope, limit) -> int``: the events phase.
 
-    After each event, `scope` (the runtime's current scope), if set and not complete, is
-    decremented. Events queued by the handlers wait for the next call. Once the bus is halted
-    (EMERGENCY), the rest stays queued.
-
-    Returns:
-        How many events were dispatched.
-    """
-    batch = events.take()
-    try:
-        return dispatch_batch(bus, batch, scope, limit)
-    finally:
-        batch.close()  # ends the batch: what was not taken stays queued
+Dispatch up to `limit` of the events queued when the call began, in priority order. After each
+event, `scope` (the runtime's current scope), if set and not complete, is decremented. Events
+queued by the handlers wait for the next call. Once the bus is halted (EMERGENCY), the rest stays
+queued. Returns how many events were dispatched. It is `kernel._core.bus.dispatch_batch` itself,
+not a wrapper: P5 pays for no extra call (PERF.md).
+"""
 
 
-def run_tasks(executor: Executor, work: WorkQueue, limit: int) -> int:
-    """Run up to `limit` of the tasks queued when the call began, in priority-then-FIFO order.
+run_tasks: Final = Executor.run
+"""``run_tasks(executor, work, limit) -> int``: the tasks phase.
 
-    Cancelled tasks met on the way are skipped without using a slot; tasks the callables queue
-    wait for the next call. After an emergency stop nothing more runs.
+Run up to `limit` of the tasks queued when the call began, in priority-then-FIFO order.
+Cancelled tasks met on the way are skipped without using a slot; tasks the callables queue wait
+for the next call; after an emergency stop nothing more runs. Returns how many tasks ran
+(returned or raised). It is `Executor.run` itself, not a wrapper: P1 pays for no extra call.
+"""
 
-    Returns:
-        How many tasks ran (returned or raised).
-    """
-    return executor.run(work, limit)
+dispatch_async: Final = EventBus.process_queue
+"""``dispatch_async(bus, limit=None) -> int``: the async phase.
 
-
-def dispatch_async(bus: EventBus, limit: int | None = None) -> int:
-    """Dispatch the bus's async queue as it stood when the call began (at most `limit` events).
-
-    Returns:
-        How many events were dispatched.
-    """
-    return bus.process_queue(limit)
+Dispatch the bus's async queue as it stood when the call began (at most `limit` events); return
+how many were dispatched. It is `EventBus.process_queue` itself.
+"""
 
 
 def discard_async(bus: EventBus) -> int:
