@@ -10,7 +10,7 @@ import math
 from typing import TYPE_CHECKING, final
 
 if TYPE_CHECKING:
-    from kernel._core.reporting import ErrorReport
+    from kernel import ErrorReport
 
 __all__ = ["ErrorCollector", "ManualClock"]
 
