@@ -63,7 +63,7 @@ def measure(settings: Settings) -> list[Row]:
     return [
         Row(
             id=f"P7 {label}",
-            workload=f"wake-up latency, send() to task start, {label} of {len(kernel)} [us]",
+            workload=f"wake-up latency, send() to task start, {label} of {len(kernel):,} [us]",
             unit="us",
             kernel=stat(kernel),
             kernel_rounds=kernel_side.rounds[label],
