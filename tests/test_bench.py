@@ -130,15 +130,17 @@ def test_bench_plot_quick_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFix
     [
         ([], None),
         ([2.0], None),
-        ([1.0, 3.0, 2.0], 1.0),
+        ([1.0, 3.0, 2.0], 0.5),
+        ([2.0, 6.0], 0.5),
         ([4.0, 4.0], 0.0),
-        ([-1.0, -3.0, -2.0], 1.0),
+        ([-1.0, -3.0, -2.0], 0.5),
         ([-1.0, 1.0], None),
+        ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 1000.0], 4.5 / 5.5),
     ],
-    ids=["empty", "one", "three", "flat", "negative", "zero-median"],
+    ids=["empty", "one", "three", "two", "flat", "negative", "zero-median", "outlier"],
 )
-def test_relative_spread_is_range_over_median(values: list[float], spread: float | None) -> None:
-    assert relative_spread(values) == spread
+def test_relative_spread_is_iqr_over_median(values: list[float], spread: float | None) -> None:
+    assert relative_spread(values) == (None if spread is None else pytest.approx(spread))
 
 
 def test_row_spread_uses_paired_round_ratios() -> None:
@@ -152,7 +154,7 @@ def test_row_spread_uses_paired_round_ratios() -> None:
         kernel_rounds=(1.0, 2.0, 3.0),
         anchor_rounds=(4.0, 4.0, 4.0),
     )
-    assert row.spread == pytest.approx(1.0)  # ratios 0.25, 0.5, 0.75
+    assert row.spread == pytest.approx(0.5)  # ratios 0.25, 0.5, 0.75: IQR 0.25
     document = row.as_dict()
     assert document["spread"] == row.spread
     assert document["kernel_rounds"] == (1.0, 2.0, 3.0)
@@ -348,7 +350,7 @@ def test_load_reads_what_write_json_wrote(tmp_path: Path) -> None:
     path = tmp_path / "base.json"
     write_json(str(path), rows, {"date": "today"})
     assert load(str(path)) == [Entry.from_row(row) for row in rows]
-    assert [entry.spread for entry in load(str(path))] == [pytest.approx(0.5 / 0.75), None]
+    assert [entry.spread for entry in load(str(path))] == [pytest.approx(0.25 / 0.75), None]
 
 
 def test_load_reads_rows_saved_before_rounds_were_kept(tmp_path: Path) -> None:

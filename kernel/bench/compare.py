@@ -3,10 +3,10 @@
 Rows are matched by id. What is compared is each row's ratio (kernel ÷ anchor, both measured in
 the same run, so it travels between runs better than either time); the kernel side's own change is
 shown beside it. A row is flagged ``WORSE`` when its ratio grew by more than the noise: the larger
-`Row.spread` of the two runs (the width of the per-round ratios' range, as a fraction of their
-median), or `DEFAULT_NOISE` when neither run recorded rounds (JSON written before rounds were kept,
-``--quick``, a one-round workload). The range of single rounds is wider than the spread of their
-median, so a flag means a change bigger than any one round's wobble.
+`Row.spread` of the two runs (the interquartile range of the per-round ratios, as a fraction of
+their median), or `DEFAULT_NOISE` when neither run recorded rounds (JSON written before rounds were
+kept, ``--quick``, a one-round workload). Single rounds wobble more than their median does, so a
+flag means a change bigger than the typical round's wobble.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class Entry:
     kernel: float
     anchor: float
     spread: float | None
-    """`Row.spread`: the per-round ratios' relative range; None if not recorded."""
+    """`Row.spread`: the per-round ratios' relative interquartile range; None if not recorded."""
 
     @property
     def ratio(self) -> float | None:

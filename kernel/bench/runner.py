@@ -112,7 +112,8 @@ class Row:
 
     @property
     def spread(self) -> float | None:
-        """How much the ratio moved between rounds: `relative_spread` of the per-round ratios.
+        """How much the ratio moved between rounds: `relative_spread` of the per-round ratios
+        (each round's kernel value ÷ its anchor value).
 
         None with fewer than two recorded rounds (``--quick``, a single-episode workload).
         """
@@ -135,16 +136,19 @@ class Row:
 
 
 def relative_spread(values: Sequence[float]) -> float | None:
-    """``(max - min) / |median|`` of `values`: the width of their range as a fraction of the median.
+    """The interquartile range of `values` as a fraction of their median's size.
 
+    Quartiles by `statistics.quantiles` with the inclusive method: with three values the IQR is
+    half their range, and one wild round among ten moves it little (a range would follow it).
     None for fewer than two values or a zero median (no spread can be told).
     """
-    if len(values) < 2:  # a range needs two ends
+    if len(values) < 2:  # quartiles need two points
         return None
     middle = statistics.median(values)
     if middle == 0:
         return None
-    return (max(values) - min(values)) / abs(middle)
+    first, _, third = statistics.quantiles(values, n=4, method="inclusive")
+    return (third - first) / abs(middle)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
