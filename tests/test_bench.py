@@ -422,3 +422,16 @@ def test_bench_compare_fails_before_measuring_on_a_bad_file(
     assert "error: --compare: [Errno 2] No such file or directory" in captured.err
     assert "round" not in captured.err
     assert captured.out == ""
+
+
+def test_bench_compare_is_refused_with_plot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--quick", "--plot", str(tmp_path / "p.png"), "--compare", str(tmp_path / "b.json")])
+    assert exit_info.value.code == 2
+    assert (
+        "error: --compare compares the table's rows; --plot prints no table"
+        in capsys.readouterr().err
+    )
+    assert not (tmp_path / "p.png").exists()

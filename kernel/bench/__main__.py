@@ -52,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected workloads, print the table, and return 0 (goals missed or not)."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.plot is not None and args.compare is not None:
+        parser.error("--compare compares the table's rows; --plot prints no table")
     base = None if args.compare is None else _load_base(parser, args.compare)
     started = time.perf_counter()
     settings = Settings(quick=args.quick, progress=stderr_progress(started))
