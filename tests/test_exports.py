@@ -5,6 +5,7 @@ from __future__ import annotations
 import types
 
 import kernel
+import kernel.instruments
 import kernel.testing
 
 SPEC_NAMES = [
@@ -61,7 +62,9 @@ def test_nothing_private_leaks() -> None:
     }
     assert public == set(kernel.__all__)
     modules = {name for name, value in vars(kernel).items() if isinstance(value, types.ModuleType)}
-    assert all(name.startswith("_") or name in {"testing", "bench"} for name in modules)
+    assert all(
+        name.startswith("_") or name in {"testing", "bench", "instruments"} for name in modules
+    )
 
 
 def test_testing_exports() -> None:
@@ -71,3 +74,8 @@ def test_testing_exports() -> None:
 
 def test_all_is_sorted() -> None:
     assert list(kernel.__all__) == sorted(kernel.__all__)
+
+
+def test_instruments_exports() -> None:
+    assert kernel.instruments.__all__ == ["LatencyHistogram", "TickTiming"]
+    assert all(getattr(kernel.instruments, name).__doc__ for name in kernel.instruments.__all__)
