@@ -38,9 +38,11 @@ _EDGES: Final[tuple[float, ...]] = tuple(
 _UPPER: Final[tuple[float, ...]] = (*_EDGES[1:], math.inf)
 """``_UPPER[i]`` is the upper edge of bucket ``i``; the top bucket is open-ended (values clamp)."""
 _LOG2_LOWEST: Final = math.log2(LOWEST_SECONDS)
+"""Subtracted from a duration's log2 to give its bucket index over `BUCKETS_PER_OCTAVE`."""
 _TICK: Final = "tick"
 """The summary's row name for tick durations."""
 _SUMMARY_PERCENTILES: Final = (50, 90, 99)
+"""The summary's columns: the typical tick, the slow one, and the one users notice."""
 
 
 class TickTiming(Protocol):
@@ -109,7 +111,11 @@ class LatencyHistogram:
             series.max = float(seconds)
 
     def after_tick(self, report: TickTiming) -> None:
-        """Instrument hook: record the tick's duration, ``report.seconds``."""
+        """Instrument hook: record the tick's duration, ``report.seconds``.
+
+        The phases' rows come from `after_callback`, one observation per callback, so the
+        report's per-phase totals are not read: nothing is counted twice.
+        """
         self.observe(report.seconds)
 
     def after_callback(
