@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -241,3 +242,10 @@ def test_channel_put_during_wait_with_calls_the_waker_only_then() -> None:
     channel.take_all()
     channel.wait_with(lambda timeout: channel.put(Shutdown()), None)
     assert woken == [1]
+
+
+@pytest.mark.parametrize("command", [Shutdown(), Emergency()], ids=["shutdown", "emergency"])
+def test_fieldless_commands_are_frozen_and_slotted(command: object) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError, match=r"^cannot assign to field 'x'$"):
+        command.x = 1  # type: ignore[attr-defined]
+    assert not hasattr(command, "__dict__")
