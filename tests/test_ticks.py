@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kernel._core.ticks import TickScale
 
@@ -56,3 +60,19 @@ def test_resolution_is_validated(resolution: object, error: type[Exception]) -> 
 
 def test_repr() -> None:
     assert repr(TickScale(0.25)) == "TickScale(resolution=0.25)"
+
+
+@given(
+    resolution=st.sampled_from((1e-6, 1e-4, 0.001, 0.01, 0.25, 1.0)),
+    tick=st.one_of(st.integers(-(2**45), 2**45), st.integers(-(2**70), 2**70)),
+    before=st.floats(min_value=0.0, max_value=3.0),
+)
+def test_every_deadline_at_or_before_due_by_rounds_to_that_tick_or_earlier(
+    resolution: float, tick: int, before: float
+) -> None:
+    scale = TickScale(resolution)
+    due_by = scale.due_by(tick)
+    assert scale.deadline_tick(due_by) <= tick
+    earlier = due_by - before * resolution  # a tick or more before, or a hair
+    assert scale.deadline_tick(earlier) <= tick
+    assert scale.deadline_tick(math.nextafter(due_by, -math.inf)) <= tick

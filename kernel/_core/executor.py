@@ -96,10 +96,12 @@ class Executor:
                             try:
                                 result = fn(*args)
                                 if result is not None and hasattr(result, "__await__"):
-                                    raise refuse_awaitable(result, owner._phase, owner._describe())
+                                    raise refuse_awaitable(
+                                        result, owner._phase, owner._describe(fn)
+                                    )
                             except Exception as exc:
                                 failed += 1
-                                description = owner._describe()
+                                description = owner._describe(fn)
                                 owner._finish(False)
                                 sink(owner._phase, exc, description)
                             except BaseException:

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Final
 
 from kernel._core.bus import EventBus, discard_queue, dispatch_batch
 from kernel._core.executor import Executor
-from kernel._core.timer_handle import fire_into
+from kernel._core.timer_handle import fire_run
 
 if TYPE_CHECKING:
     from kernel._core.selector import IoSources
     from kernel._core.signals import SignalHandlers
+    from kernel._core.timer_handle import TimerHandle
     from kernel._core.timer_wheel import TimerWheel
     from kernel._core.work_queue import WorkQueue
 
@@ -51,8 +52,12 @@ def fire_timers(wheel: TimerWheel, work: WorkQueue, now: float) -> int:
         How many fires queued a task (``timers_fired``).
     """
     queued = 0
-    for handle in wheel.expire(now):
-        queued += fire_into(handle, work)
+
+    def queue(run: list[TimerHandle]) -> None:
+        nonlocal queued
+        queued += fire_run(work, run)
+
+    wheel.expire_runs(now, queue)
     return queued
 
 

@@ -175,9 +175,12 @@ class Task:
         self._fn = None
         self._args = ()
 
-    def _describe(self) -> str:
-        """The task's name, else its callable's qualified name (for error reports)."""
-        return describe_work(self._name, self._fn, f"Task({self._id})")
+    def _describe(self, fn: object = None) -> str:
+        """The task's name, else its callable's qualified name (for error reports).
+
+        `fn` names the callable once the task has released it (a report made after `_finish`).
+        """
+        return describe_work(self._name, self._fn if fn is None else fn, f"Task({self._id})")
 
     def __repr__(self) -> str:
         return f"<Task {self._id} {self._describe()!r} priority={self._priority} {self._state}>"

@@ -85,6 +85,15 @@ class TickScale:
         except OverflowError:  # a tick past the float range (see `deadline_tick`)
             return float(Fraction(tick) / Fraction(self.hz))
 
+    def due_by(self, tick: int) -> float:
+        """A time such that every deadline at or before it rounds to `tick` or earlier.
+
+        It is `seconds` of `tick`: a deadline on a tick's own time rounds to that tick, and
+        `deadline_tick` never decreases as the deadline grows. The wheel decides most timers of
+        a slot with one float comparison against it and converts only the others.
+        """
+        return self.seconds(tick)
+
     def deadline_seconds(self, when: float) -> float:
         """A deadline rounded up to its tick, in clock seconds (what `TimerHandle.deadline` says)."""
         return self.seconds(self.deadline_tick(when))

@@ -9,7 +9,7 @@ level wait in an overflow heap. docs/timer_wheel.md explains the layout, with a 
 Costs (n = pending timers): schedule O(1) (O(log f) past the horizon, f overflow timers);
 cancel amortised O(1) (the id map drops dead timers in batches); a deadline pushed later O(1)
 (the timer is re-filed when its old slot comes due); firing O(1) amortised per timer plus
-O(k log k) to order the k timers that fire together; `next_deadline()` O(1) when cached, else
+O(k log k) to order the k timers due on one tick, a tick at a time (`expire_runs`); `next_deadline()` O(1) when cached, else
 O(levels + s) for the s timers of the earliest occupied slot.
 """
 
@@ -71,19 +71,30 @@ _DEAD_SLACK: Final = 64
 (a debounce timer) are rebuilt rarely, large ones once their dead outnumber their live."""
 _FIRE_ORDER: Final = operator.attrgetter("_when", "_id")
 """Timers firing together go by exact deadline, then scheduling order (SPEC §11)."""
+_WHEN: Final = operator.attrgetter("_when")
+"""The sort key of a run without equal deadlines (`_in_firing_order`)."""
+_RUN_SLACK: Final = 1e-3
+"""Of a tick: at least the float noise `TickScale.deadline_tick` forgives, so a run key is the
+deadline's tick even for a deadline computed a hair past it (``0.065 * 1000``)."""
+_SPLIT_TICKS: Final = 2**62
+"""A coarse slot is split into per-tick runs only where tick numbers fit this (always, but at
+clock values near the float range)."""
 
 
 @final
 class Slot:
     """One bucket of timers; `live` counts the timers that still belong to it."""
 
-    __slots__ = ("bit", "entries", "index", "level", "live", "wheel")
+    __slots__ = ("bit", "entries", "index", "level", "live", "wheel", "width")
 
     def __init__(self, wheel: TimerWheel, level: int, index: int) -> None:
         self.wheel = wheel
         self.level = level
         self.index = index
         self.bit = 1 << index if 0 <= level < LEVELS else 0
+        # Ticks the slot spans from the tick it comes due: the due slot holds what is due at the
+        # position, the overflow slot a whole block of the horizon.
+        self.width = _HORIZON if level == _FAR else 1 if level == _DUE else _width(level)
         self.entries: list[TimerHandle] = []
         self.live = 0
 
@@ -265,30 +276,38 @@ class TimerWheel:
         One-shot timers returned are no longer pending. Periodic timers are re-armed on their
         grid (`MissedTicks.SKIP`, counting skipped periods) or at ``now + interval``
         (`MissedTicks.DELAY`). A clock jump visits only occupied slots, never every tick between.
+        It is `expire_runs` with the runs joined into one list.
+        """
+        fired: list[TimerHandle] = []
+        self.expire_runs(now, fired.extend)
+        return fired
+
+    def expire_runs(self, now: float, sink: Callable[[list[TimerHandle]], object]) -> int:
+        """Advance to `now` and hand the timers due to `sink`, a *run* at a time; return how many.
+
+        A run is the due timers of one tick (of one slot at the finest level, or of the slot of
+        timers already overdue), ordered by (exact deadline, scheduling order); runs come in tick
+        order, so together they are `expire`'s list. Each run is handed over as soon as it is
+        sorted, while its timers are still in the CPU's cache (PERF.md P3, P4); the sink (the
+        timers phase queues their tasks) must not call back into the wheel. One-shots are no
+        longer pending when their run is handed over; periodic timers are re-armed after it.
         """
         if not self.live:
-            return []
+            return 0
         now_tick = self._now_tick(now)
-        fired: list[TimerHandle] = []
-        periodic: list[PeriodicTimer] = []
+        fired = 0
         while True:
             slot, start = self._earliest_slot()
             if slot is None or start > now_tick:
                 break
-            self._elapsed = max(self._elapsed, start)
-            self._process(slot, now_tick, fired, periodic)
+            if start > self._elapsed:
+                self._elapsed = start
+            fired += self._process(slot, start, now, now_tick, sink)
             self._next_dirty = True
         # Every slot up to now is processed, so the position can move to now even when nothing
         # fired: new timers then land on the finest levels, never on a stale coarse one.
         if now_tick > self._elapsed:
             self._elapsed = now_tick
-        if not fired:
-            return []
-        if len(fired) > len(periodic):
-            self._retire(len(fired) - len(periodic))  # the one-shots: once per expire
-        fired.sort(key=_FIRE_ORDER)
-        for handle in periodic:  # re-armed after sorting: the sort reads the deadlines that fired
-            self._file(handle, handle._advance(now, now_tick, self._scale))
         return fired
 
     def cancel_all(self) -> int:
@@ -496,26 +515,67 @@ class TimerWheel:
     def _process(
         self,
         slot: Slot,
+        start: int,
+        now: float,
         now_tick: int,
-        fired: list[TimerHandle],
-        periodic: list[PeriodicTimer],
-    ) -> None:
-        """Collect the due timers of `slot`; re-file the others one level finer (cascading).
+        sink: Callable[[list[TimerHandle]], object],
+    ) -> int:
+        """Fire the due timers of `slot` (which comes due at `start`) run by run; re-file the rest.
 
-        Fired one-shots leave the wheel here (`expire` counts them); fired periodic timers are set
-        aside for `expire` to re-arm.
+        A timer fires here if its deadline tick is at or before both `now_tick` and the slot's
+        last tick. Any other is re-filed from the slot's start: one level finer if it lies
+        within the slot (cascading), or in a later slot if its deadline was moved past this one
+        (`reset`), so it fires in its own slot, in order. Returns how many fired.
         """
+        limit = start + slot.width - 1
+        if now_tick < limit:
+            limit = now_tick
+        # Most timers are decided by one float comparison with `due_by`; the rest are converted.
+        due_by = self._scale.due_by(limit)
         deadline_tick = self._deadline_tick
+        hz = self._scale.hz
+        # A coarse slot is split into per-tick runs. The run key only has to grow with the
+        # deadline: ``ceil(when * hz - 1e-3)`` does (as ``-int(...)``), and is the deadline's
+        # tick but for one within a thousandth of a tick past a boundary, which joins the run
+        # before. It is finite wherever `due_by` is.
+        split = slot.width > 1 and -_SPLIT_TICKS < due_by * hz < _SPLIT_TICKS
+        runs: dict[int, list[TimerHandle]] = {}
+        run: list[TimerHandle] | None
+        periodic: list[PeriodicTimer] = []
+        fired: list[TimerHandle] = []
         for handle in self._take(slot):
-            tick = deadline_tick(handle._when)
-            if tick > now_tick:
-                self._file(handle, tick)
-                continue
-            fired.append(handle)
+            when = handle._when
+            if when > due_by:
+                tick = deadline_tick(when)
+                if tick > limit:
+                    self._file(handle, tick)
+                    continue
+            if split:
+                key = -int(_RUN_SLACK - when * hz)
+                run = runs.get(key)
+                if run is None:
+                    runs[key] = [handle]
+                else:
+                    run.append(handle)
+            else:
+                fired.append(handle)
             if isinstance(handle, PeriodicTimer):
                 periodic.append(handle)
             else:
                 handle._slot = None
+        count = sum(map(len, runs.values())) if split else len(fired)
+        if count > len(periodic):
+            self._retire(count - len(periodic))  # the one-shots: no longer live
+        try:
+            if split:
+                for key in sorted(runs):
+                    sink(_in_firing_order(runs[key]))
+            elif fired:
+                sink(_in_firing_order(fired))
+        finally:
+            for handle in periodic:  # after its run was handed over: the sort read its deadline
+                self._file(handle, handle._advance(now, now_tick, self._scale))
+        return count
 
     # -- the next deadline ----------------------------------------------------------------------
 
@@ -612,6 +672,19 @@ class TimerWheel:
 
 def _width(level: int) -> int:
     return 1 << (level * SLOT_BITS)
+
+
+def _in_firing_order(run: list[TimerHandle]) -> list[TimerHandle]:
+    """Sort a run of due timers by (exact deadline, id), in place, and return it.
+
+    Sorting by the float deadline alone is much cheaper (C-level float keys, no tuple per timer);
+    the (deadline, id) key is needed only when two deadlines are equal.
+    """
+    if len(run) > 1:
+        run.sort(key=_WHEN)
+        if len(set(map(_WHEN, run))) < len(run):
+            run.sort(key=_FIRE_ORDER)
+    return run
 
 
 def _check_timer_args(fn: object, priority: object, name: object) -> None:

@@ -23,8 +23,8 @@ class WorkOwner(Protocol):
         """Record that the callable returned (`ok`) or raised."""
         ...
 
-    def _describe(self) -> str:
-        """Name the work in an error report."""
+    def _describe(self, fn: object = None) -> str:
+        """Name the work in an error report; `fn` is the callable that ran."""
         ...
 
     def _abandon(self) -> bool:
