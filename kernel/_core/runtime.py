@@ -7,6 +7,7 @@ command channel, and `tick()` advances all of them by one step, in a fixed order
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import TYPE_CHECKING, Any, Final
 
 from typing_extensions import TypeVarTuple, Unpack
@@ -44,9 +45,8 @@ from kernel._core.validate import (
     check_instance,
     check_int,
     check_priority,
-    is_callable,
 )
-from kernel._core.work_queue import WorkQueue
+from kernel._core.work_queue import SubmitWork, WorkQueue
 
 if TYPE_CHECKING:
     import concurrent.futures
@@ -230,10 +230,12 @@ class Runtime:
 
     # -- work -----------------------------------------------------------------------------------
 
-    def schedule_work(
-        self, fn: Callable[[Unpack[Ts]], object], /, *args: *Ts, name: str | None = None
-    ) -> bool:
-        """Queue ``fn(*args)`` to run in a coming tick at `Priority.NORMAL`. O(1).
+    @functools.cached_property
+    def schedule_work(self) -> SubmitWork:
+        """``schedule_work(fn, /, *args, name=None) -> bool``: queue ``fn(*args)`` to run in a
+        coming tick at `Priority.NORMAL`. O(1).
+
+        With a `name`, the work is queued as a `Task` of that name (for error reports).
 
         Returns:
             True if queued; False if the runtime is not RUNNING (counted in ``tasks_rejected``)
@@ -241,13 +243,12 @@ class Runtime:
 
         Raises:
             TypeError: `fn` is not callable, or `name` is not a str.
+
+        It is the work queue's own `WorkQueue.submit`, bound once per runtime (a cached
+        property): a task costs one Python frame, not two (PERF.md P1). The work queue is open
+        only while RUNNING, and counts a refusal as rejected itself.
         """
-        if name is not None:
-            return self.schedule_task(Task(fn, *args, name=name))
-        if not is_callable(fn):
-            check_callable(fn)
-        # The work queue is open only while RUNNING, and counts a refusal as rejected itself.
-        return self._work.push((fn, args, None), _NORMAL)
+        return self._work.submit
 
     def schedule_work_with_priority(
         self,
