@@ -779,6 +779,38 @@ def test_wheel_cancel_by_id_returns_true_only_for_pending_timers() -> None:
     assert not wheel.cancel(fired.id)
 
 
+def has_id_map(wheel: TimerWheel) -> bool:
+    """Whether the wheel built its id map (read through a call: no narrowing between reads)."""
+    return wheel._by_id is not None
+
+
+def test_wheel_id_map_is_built_by_the_first_cancel_by_id() -> None:
+    clock, wheel = make_wheel()
+    by_handle = [wheel.schedule(0.001 * i, noop) for i in range(1, 5)]
+    far = wheel.schedule(2**36 / 1000 + 1.0, noop)  # the overflow heap is searched too
+    assert by_handle[0].cancel()
+    assert not has_id_map(wheel)  # cancelling through handles never builds it
+    assert not wheel.cancel(by_handle[0].id)
+    assert has_id_map(wheel)
+    later = wheel.schedule(0.5, noop)  # known to the map once it exists
+    assert wheel.cancel(later.id)
+    assert wheel.cancel(far.id)
+    assert wheel.cancel(by_handle[3].id)
+    wheel._check()
+    clock.advance_to(1.0)
+    assert fire_ids(wheel, clock) == [by_handle[1].id, by_handle[2].id]
+
+
+def test_wheel_cancel_all_without_an_id_map_finds_every_timer() -> None:
+    _, wheel = make_wheel()
+    handles = [wheel.schedule(delay, noop) for delay in (0.0, 0.01, 5.0, 2**36 / 1000 + 1.0)]
+    assert handles[1].reset(0.0)  # listed twice: counted once
+    assert wheel.cancel_all() == 4
+    assert not has_id_map(wheel)
+    assert not any(h.pending for h in handles)
+    wheel._check()
+
+
 def test_wheel_next_deadline_looks_at_one_slot_not_every_timer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -19,7 +19,9 @@ import heapq
 import math
 import operator
 import sys
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, Final, Protocol, final
+
+from typing_extensions import TypeVarTuple, Unpack
 
 from kernel._core.task import Priority, check_name
 from kernel._core.ticks import TickScale
@@ -46,7 +48,9 @@ if TYPE_CHECKING:
 
     from kernel._core.clock import Clock
 
-__all__ = ["LEVELS", "SLOT_BITS", "Slot", "TimerWheel"]
+__all__ = ["LEVELS", "SLOT_BITS", "ScheduleTimer", "Slot", "TimerWheel"]
+
+Ts = TypeVarTuple("Ts")
 
 SLOT_BITS: Final = 6
 """64 slots per level: a level's occupancy fits one machine word (tokio, Linux)."""
@@ -79,6 +83,20 @@ deadline's tick even for a deadline computed a hair past it (``0.065 * 1000``)."
 _SPLIT_TICKS: Final = 2**62
 """A coarse slot is split into per-tick runs only where tick numbers fit this (always, but at
 clock values near the float range)."""
+
+
+class ScheduleTimer(Protocol):
+    """The signature of `TimerWheel.schedule` (and so of `Runtime.schedule_delayed`)."""
+
+    def __call__(
+        self,
+        delay: float,
+        fn: Callable[[Unpack[Ts]], object],
+        /,
+        *args: *Ts,
+        priority: int = ...,
+        name: str | None = None,
+    ) -> TimerHandle: ...
 
 
 @final
@@ -161,10 +179,11 @@ class TimerWheel:
         self._due = Slot(self, _DUE, 0)
         self._far = Slot(self, _FAR, 0)
         self._far_heap: list[tuple[int, int, TimerHandle]] = []
-        # Every live timer by id, for `cancel(id)`. Timers that fired or were cancelled stay in it
-        # until the dead outnumber the live: one rebuild then costs less than a delete at a random
-        # spot of a large dict for each of them.
-        self._by_id: dict[TimerId, TimerHandle] = {}
+        # Every live timer by id, for `cancel(id)`; built by the first such call (a program that
+        # cancels through handles never pays for it). Timers that fired or were cancelled stay
+        # in it until the dead outnumber the live: one rebuild then costs less than a delete at a
+        # random spot of a large dict for each of them.
+        self._by_id: dict[TimerId, TimerHandle] | None = None
         self.live = 0
         """Live timers, as ``len()``: read-only outside this class (a plain attribute so
         `Runtime.tick` tests it for the price of an attribute read, PERF.md P6)."""
@@ -199,14 +218,15 @@ class TimerWheel:
     def schedule(
         self,
         delay: float,
-        fn: Callable[..., object],
+        fn: Callable[[Unpack[Ts]], object],
         /,
-        *args: object,
+        *args: *Ts,
         priority: int = _NORMAL,
         name: str | None = None,
     ) -> TimerHandle:
         """Fire ``fn(*args)`` once, `delay` seconds from now (rounded up to the resolution).
 
+        `Runtime.schedule_delayed` is this method, bound (PERF.md P2: one frame less per call).
         Runtime complexity: O(1).
 
         Returns:
@@ -216,7 +236,22 @@ class TimerWheel:
         Raises:
             TypeError / ValueError: a bad `delay`, `fn`, `priority` or `name`.
         """
-        return self._schedule(delay, fn, args, priority, name)
+        # The common case (a non-negative float, a plain int priority, no name) is checked
+        # inline; anything else takes the full checks, which raise with a clear message.
+        if delay.__class__ is not float or not 0.0 <= delay <= _LARGEST_FLOAT:
+            delay = check_delay(delay)
+        if priority is not _NORMAL or name is not None or not is_callable(fn):
+            _check_timer_args(fn, priority, name)
+        if self.live >= self._limit:
+            return self._failed()
+        when = self._clock.now() + delay
+        handle = TimerHandle(new_timer_id(), when, fn, args, priority, name)
+        by_id = self._by_id
+        if by_id is not None:
+            by_id[handle._id] = handle
+        self.live += 1
+        self._file(handle, self._deadline_tick(when))
+        return handle
 
     def schedule_periodic(
         self,
@@ -243,7 +278,11 @@ class TimerWheel:
         Returns:
             True if it was pending; False for an unknown, fired, cancelled or failed id.
         """
-        handle = self._by_id.get(timer_id)  # type: ignore[call-overload]  # any int may be asked
+        by_id = self._by_id
+        if by_id is None:
+            by_id = self._by_id = {h._id: h for h in self._live_handles()}
+            self._dead = 0
+        handle = by_id.get(timer_id)  # type: ignore[call-overload]  # any int may be asked
         return handle is not None and handle.cancel()
 
     def next_deadline(self) -> float | None:
@@ -312,7 +351,7 @@ class TimerWheel:
 
     def cancel_all(self) -> int:
         """Cancel every pending timer; return how many there were. O(n)."""
-        handles = [h for h in self._by_id.values() if h._slot is not None]
+        handles = self._live_handles()
         for handle in handles:
             handle._slot = None
             handle._release()
@@ -321,7 +360,8 @@ class TimerWheel:
             slot.live = 0
         self._occupied = [0] * LEVELS
         self._far_heap.clear()
-        self._by_id.clear()
+        if self._by_id is not None:
+            self._by_id.clear()
         self.live = self._dead = 0
         self._next_tick = None
         self._next_slot = None
@@ -340,29 +380,6 @@ class TimerWheel:
 
     # -- filing ---------------------------------------------------------------------------------
 
-    def _schedule(
-        self,
-        delay: float,
-        fn: Callable[..., object],
-        args: tuple[object, ...],
-        priority: int,
-        name: str | None,
-    ) -> TimerHandle:
-        """`schedule` with positional arguments; `Runtime.schedule_delayed` calls it directly."""
-        # The common case (a non-negative float, a plain int priority, no name) is checked
-        # inline; anything else takes the full checks, which raise with a clear message.
-        if delay.__class__ is not float or not 0.0 <= delay <= _LARGEST_FLOAT:
-            delay = check_delay(delay)
-        if priority is not _NORMAL or name is not None or not is_callable(fn):
-            _check_timer_args(fn, priority, name)
-        if self.live >= self._limit:
-            return self._failed()
-        handle = TimerHandle(new_timer_id(), self._clock.now() + delay, fn, args, priority, name)
-        self._by_id[handle._id] = handle
-        self.live += 1
-        self._file(handle, self._deadline_tick(handle._when))
-        return handle
-
     def _schedule_periodic(
         self,
         interval: float,
@@ -380,7 +397,9 @@ class TimerWheel:
             return self._failed()
         when = self._clock.now() + seconds
         handle = PeriodicTimer(new_timer_id(), when, fn, args, priority, name, seconds, missed)
-        self._by_id[handle._id] = handle
+        by_id = self._by_id
+        if by_id is not None:
+            by_id[handle._id] = handle
         self.live += 1
         self._file(handle, self._deadline_tick(when))
         return handle
@@ -436,7 +455,10 @@ class TimerWheel:
         """Rebuild the id map without the dead, once they outnumber the live: one pass over the
         map, amortised O(1) per timer that died."""
         by_id = self._by_id
-        self._by_id = {i: h for i, h in by_id.items() if h._slot is not None} if self.live else {}
+        if by_id is not None:
+            self._by_id = (
+                {i: h for i, h in by_id.items() if h._slot is not None} if self.live else {}
+            )
         self._dead = 0
 
     def _unlink(self, slot: Slot) -> None:
@@ -631,14 +653,25 @@ class TimerWheel:
             if handle._slot is self._far:
                 heapq.heappush(heap, (actual, handle._id, handle))
 
+    def _live_handles(self) -> list[TimerHandle]:
+        """Every pending timer, each once, from the slots and the overflow heap. O(n)."""
+        live: dict[int, TimerHandle] = {}  # by identity: a timer may be listed twice (see _take)
+        for slot in (*self._slots, self._due):
+            if slot.live:
+                live.update((id(h), h) for h in slot.entries if h._slot is slot)
+        far = self._far
+        live.update((id(entry[2]), entry[2]) for entry in self._far_heap if entry[2]._slot is far)
+        return list(live.values())
+
     # -- invariants -----------------------------------------------------------------------------
 
     def _check(self) -> None:
         """Assert the wheel's invariants (for tests)."""
-        live = [h for h in self._by_id.values() if h._slot is not None]
+        live = self._live_handles()
         assert len(live) == self.live <= self._max_timers
-        assert len(self._by_id) == self.live + self._dead
-        assert all(self._by_id[h._id] is h for h in live)
+        if self._by_id is not None:
+            assert len(self._by_id) == self.live + self._dead
+            assert all(self._by_id[h._id] is h for h in live)
         for level in range(LEVELS):
             for index in range(SLOTS):
                 slot = self._slots[level * SLOTS + index]
