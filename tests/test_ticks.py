@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from kernel._core.ticks import TickScale
@@ -62,6 +62,7 @@ def test_repr() -> None:
     assert repr(TickScale(0.25)) == "TickScale(resolution=0.25)"
 
 
+@example(resolution=1e-06, tick=-35_184_372_088_824, before=0.0)  # a hair past: one tick back
 @given(
     resolution=st.sampled_from((1e-6, 1e-4, 0.001, 0.01, 0.25, 1.0)),
     tick=st.one_of(st.integers(-(2**45), 2**45), st.integers(-(2**70), 2**70)),

@@ -88,11 +88,18 @@ class TickScale:
     def due_by(self, tick: int) -> float:
         """A time such that every deadline at or before it rounds to `tick` or earlier.
 
-        It is `seconds` of `tick`: a deadline on a tick's own time rounds to that tick, and
-        `deadline_tick` never decreases as the deadline grows. The wheel decides most timers of
-        a slot with one float comparison against it and converts only the others.
+        Usually `seconds` of `tick`: a deadline on a tick's own time rounds to that tick. Where
+        the float of that time lies a hair past the exact one (far from zero, ticks finer than
+        floats), the time of an earlier tick. `deadline_tick` never decreases as the deadline
+        grows, so the wheel decides most timers of a slot with one float comparison against it
+        and converts only the others.
         """
-        return self.seconds(tick)
+        earlier = tick
+        at = self.seconds(earlier)
+        while self.deadline_tick(at) > tick:
+            earlier -= 1
+            at = self.seconds(earlier)
+        return at
 
     def deadline_seconds(self, when: float) -> float:
         """A deadline rounded up to its tick, in clock seconds (what `TimerHandle.deadline` says)."""
