@@ -77,3 +77,10 @@ def test_every_deadline_at_or_before_due_by_rounds_to_that_tick_or_earlier(
     earlier = due_by - before * resolution  # a tick or more before, or a hair
     assert scale.deadline_tick(earlier) <= tick
     assert scale.deadline_tick(math.nextafter(due_by, -math.inf)) <= tick
+
+
+def test_due_by_gives_up_where_no_time_near_the_tick_rounds_to_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(TickScale, "deadline_tick", lambda _self, _when: 10**30)
+    assert TickScale(0.001).due_by(5) == -math.inf

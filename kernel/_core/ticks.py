@@ -22,6 +22,8 @@ _NOISE_ULPS: Final = 4
 """Far from zero the noise outgrows 1e-9 of a tick: forgive this many ulps of the tick count."""
 _EXACT_TICKS: Final = 2**20
 """Below this many ticks, 4 ulps of the tick count are under 1e-9 of a tick."""
+_DUE_BY_STEPS: Final = 4
+"""Floats `due_by` steps back from a tick's time before giving up (one is the most seen)."""
 _MAX_NOISE: Final = 1e-3
 """Never forgive more than this much of a tick: past ~2**40 ticks floats cannot tell ticks apart
 well, and rounding a deadline down by a whole ulp there would fire it a tick early."""
@@ -89,17 +91,17 @@ class TickScale:
         """A time such that every deadline at or before it rounds to `tick` or earlier.
 
         Usually `seconds` of `tick`: a deadline on a tick's own time rounds to that tick. Where
-        the float of that time lies a hair past the exact one (far from zero, ticks finer than
-        floats), the time of an earlier tick. `deadline_tick` never decreases as the deadline
-        grows, so the wheel decides most timers of a slot with one float comparison against it
-        and converts only the others.
+        that float lies a hair past the exact time (far from zero), a float or two before it;
+        -inf if even that does not do (nothing is then decided by comparison alone).
+        `deadline_tick` never decreases as the deadline grows, so the wheel decides most timers
+        of a slot with one float comparison against this time and converts only the others.
         """
-        earlier = tick
-        at = self.seconds(earlier)
-        while self.deadline_tick(at) > tick:
-            earlier -= 1
-            at = self.seconds(earlier)
-        return at
+        at = self.seconds(tick)
+        for _ in range(_DUE_BY_STEPS):
+            if self.deadline_tick(at) <= tick:
+                return at
+            at = math.nextafter(at, -math.inf)
+        return -math.inf
 
     def deadline_seconds(self, when: float) -> float:
         """A deadline rounded up to its tick, in clock seconds (what `TimerHandle.deadline` says)."""
