@@ -155,7 +155,7 @@ class TimerClockMachine(RuleBasedStateMachine):
 STAGE1: Final = [Phase.explicit, Phase.reuse, Phase.generate]
 """No shrinking while the machine still hangs on today's code (each shrink step would hang)."""
 
-TestTimerClockMachine = pytest.mark.xfail(strict=True, reason="issue #8 items 2 and 10")(
+TestTimerClockMachine = pytest.mark.xfail(strict=True, reason="issue #8 item 2")(
     TimerClockMachine.TestCase
 )
 TimerClockMachine.TestCase.settings = settings(
@@ -192,7 +192,6 @@ def test_backwards_clock_never_fires_early_nor_loses_a_timer() -> None:
     assert rt.is_idle()
 
 
-@pytest.mark.xfail(strict=True, reason="issue #8 item 10")
 @pytest.mark.parametrize("origin", [1e308, -1e308, 1.7e308])
 def test_deadlines_near_the_float_range_fire_on_time(origin: float) -> None:
     clock = ManualClock(origin)

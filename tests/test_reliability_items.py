@@ -475,7 +475,6 @@ def test_item9_a_task_never_stays_running_whatever_the_depth() -> None:
 # -- 10. float-range edges ------------------------------------------------------------------------
 
 
-@item(10)
 def test_item10_a_deadline_past_the_float_range_is_refused_cleanly() -> None:
     rt, _ = runtime(ManualClock(1e308))
     with pytest.raises(ValueError, match=r"^delay .*1\.7e\+308"):
@@ -484,7 +483,6 @@ def test_item10_a_deadline_past_the_float_range_is_refused_cleanly() -> None:
     assert rt.is_idle()
 
 
-@item(10)
 def test_item10_never_early_at_a_far_origin_with_microsecond_ticks() -> None:
     clock = ManualClock(1e12)
     rt, _ = runtime(clock, RuntimeConfig(timer_resolution=1e-6))
@@ -502,7 +500,6 @@ def test_item10_never_early_at_a_far_origin_with_microsecond_ticks() -> None:
     assert fired == [when]
 
 
-@item(10)
 @pytest.mark.parametrize(
     "call",
     [

@@ -66,6 +66,7 @@ _FAR: Final = LEVELS
 """The level number of the overflow slot (deadlines beyond the top level)."""
 _NORMAL: Final = int(Priority.NORMAL)
 _LARGEST_FLOAT: Final = sys.float_info.max
+_INFINITY: Final = math.inf
 _DEAD_SLACK: Final = 64
 """Dead timers the id map may hold beyond the live count before it is rebuilt: small maps
 (a debounce timer) are rebuilt rarely, large ones once their dead outnumber their live."""
@@ -336,10 +337,16 @@ class TimerWheel:
             _check_timer_args(fn, priority, name)
         if self._live >= self._limit:
             return self._failed()
-        handle = TimerHandle(new_timer_id(), self._clock.now() + delay, fn, args, priority, name)
+        now = self._clock.now()
+        when = now + delay
+        if when == _INFINITY:
+            raise _past_the_float_range("delay", delay, now)
+        # Everything that can fail comes before the first change: a refused timer leaves no trace.
+        tick = self._deadline_tick(when)
+        handle = TimerHandle(new_timer_id(), when, fn, args, priority, name)
+        self._file(handle, tick)
         self._by_id[handle._id] = handle
         self._live += 1
-        self._file(handle, self._deadline_tick(handle._when))
         return handle
 
     def _schedule_periodic(
@@ -357,11 +364,15 @@ class TimerWheel:
         check_instance(missed, MissedTicks, "missed", "a MissedTicks")
         if self._live >= self._limit:
             return self._failed()
-        when = self._clock.now() + seconds
+        now = self._clock.now()
+        when = now + seconds
+        if when == _INFINITY:
+            raise _past_the_float_range("interval", interval, now)
+        tick = self._deadline_tick(when)
         handle = PeriodicTimer(new_timer_id(), when, fn, args, priority, name, seconds, missed)
+        self._file(handle, tick)
         self._by_id[handle._id] = handle
         self._live += 1
-        self._file(handle, self._deadline_tick(when))
         return handle
 
     def _failed(self) -> TimerHandle:
@@ -433,7 +444,10 @@ class TimerWheel:
 
     def _rearm(self, handle: TimerHandle, delay: float) -> None:
         """Move a pending timer's next deadline to ``now + delay`` (`TimerHandle.reset`)."""
-        when = self._clock.now() + delay
+        now = self._clock.now()
+        when = now + delay
+        if when == _INFINITY:
+            raise _past_the_float_range("delay", delay, now)
         if isinstance(handle, PeriodicTimer):
             handle._anchor = when
             handle._count = 0
@@ -612,6 +626,12 @@ class TimerWheel:
 
 def _width(level: int) -> int:
     return 1 << (level * SLOT_BITS)
+
+
+def _past_the_float_range(name: str, value: float, now: float) -> ValueError:
+    return ValueError(
+        f"{name} must keep the deadline within the float range, got {value!r} at now={now!r}"
+    )
 
 
 def _check_timer_args(fn: object, priority: object, name: object) -> None:
