@@ -13,7 +13,7 @@ import math
 from typing import Final
 
 import pytest
-from hypothesis import Phase, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -152,14 +152,9 @@ class TimerClockMachine(RuleBasedStateMachine):
         assert self.rt.timer_wheel.next_deadline() == expected
 
 
-STAGE1: Final = [Phase.explicit, Phase.reuse, Phase.generate]
-"""No shrinking while the machine still hangs on today's code (each shrink step would hang)."""
-
-TestTimerClockMachine = pytest.mark.xfail(strict=True, reason="issue #8 item 2")(
-    TimerClockMachine.TestCase
-)
-TimerClockMachine.TestCase.settings = settings(
-    max_examples=scaled(60, 400), stateful_step_count=20, deadline=None, phases=STAGE1
+TestTimerClockMachine = TimerClockMachine.TestCase
+TestTimerClockMachine.settings = settings(
+    max_examples=scaled(60, 400), stateful_step_count=20, deadline=None
 )
 
 

@@ -383,8 +383,11 @@ class TimerWheel:
         """Put a live timer in the slot for `tick`, relative to the wheel's position. O(1)."""
         elapsed = self._elapsed
         diff = tick ^ elapsed
-        if tick > elapsed and diff < _HORIZON:
+        if tick > elapsed and 0 <= diff < _HORIZON:
             # The level is the highest base-64 digit in which `tick` and the position differ.
+            # Ticks on either side of zero (a negative clock) differ in the sign, above every
+            # level (their XOR is negative): they wait in the overflow heap like far ones, and
+            # enter the wheel when the block that starts at tick 0 comes due.
             level = _LEVEL_OF_BIT_LENGTH[diff.bit_length()]
             slot = self._slots[level * SLOTS + ((tick >> (level * SLOT_BITS)) & _SLOT_MASK)]
             if not slot.live:
