@@ -77,7 +77,7 @@ def test_interrupt_from_the_kth_task_of_a_batch(kind: type[BaseException], k: in
 @pytest.mark.parametrize(
     "where",
     [
-        pytest.param("queued", marks=pytest.mark.xfail(strict=True, reason="issue #8 item 7")),
+        "queued",
         "async",
         "scoped-async",
     ],

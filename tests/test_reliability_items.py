@@ -335,7 +335,6 @@ def test_item6_an_interrupted_drain_reports_both_halves() -> None:
 # -- 7. KeyboardInterrupt in a queued event's handler ---------------------------------------------
 
 
-@item(7)
 def test_item7_an_interrupted_handler_still_releases_the_runtime_scope() -> None:
     rt, _ = runtime()
     scope = EventScope()

@@ -58,8 +58,12 @@ def dispatch_events(events: EventQueue, bus: EventBus, scope: EventScope | None,
                 event = popleft()
                 events._len -= 1
                 done += 1
-                dispatch(event, None)
-                if scope is not None:
+                if scope is None:
+                    dispatch(event, None)
+                    continue
+                try:
+                    dispatch(event, None)
+                finally:  # also when a handler raises KeyboardInterrupt: nobody waits forever
                     scope._decrement_if_positive()
             if done == limit or bus._halted:
                 break
