@@ -354,7 +354,6 @@ def test_item7_an_interrupted_handler_still_releases_the_runtime_scope() -> None
 # -- 8. process_queue() from one of its own handlers --------------------------------------------
 
 
-@item(8)
 def test_item8_process_queue_from_its_own_handler() -> None:
     rt, _ = runtime()
     seen: list[int] = []

@@ -238,6 +238,7 @@ class EventBus:
         self._closed = False
         self._halted = False
         self._dispatched = 0
+        self._taken = 0  # events ever taken from the async queue (see `process_queue`)
         self._handler_errors = 0
         self._dropped = 0
 
@@ -321,10 +322,16 @@ class EventBus:
             count = min(count, check_positive_int(limit, "limit"))
         popleft = queue.popleft
         dispatch = self._dispatch
-        for done in range(count):
-            if self._halted:
-                return done
+        # The events standing now are those up to number `end` of all ever taken from the
+        # queue. Counting by that number, not by how many this call took, lets a handler call
+        # process_queue() itself: the nested call takes some of them, and this one stops at
+        # `end` instead of popping an empty queue.
+        end = self._taken + count
+        done = 0
+        while self._taken < end and not self._halted:
             event, scope = popleft()
+            self._taken += 1
+            done += 1
             if scope is None:
                 dispatch(event, None)
                 continue
@@ -332,7 +339,7 @@ class EventBus:
                 dispatch(event, scope)
             finally:
                 scope._decrement_if_positive()
-        return count
+        return done
 
     # -- introspection --------------------------------------------------------------------------
 
