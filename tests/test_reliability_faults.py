@@ -208,7 +208,6 @@ PHASES: Final = {
 }
 HANDLERS: Final = frozenset({"handler", "context-handler", "async-handler"})
 TIMERS: Final = frozenset({"one-shot", "periodic-skip", "periodic-delay"})
-ITEM3_SHAPES: Final = frozenset({"unprintable"})
 
 
 def _cases() -> list[object]:
@@ -218,14 +217,7 @@ def _cases() -> list[object]:
             if (kind, shape) in NOT_APPLICABLE:
                 continue
             for exc_kind in EXCEPTIONS:
-                marks = []
-                if shape in ITEM3_SHAPES and kind != "error-handler" and _caught(exc_kind):
-                    marks.append(pytest.mark.xfail(strict=True, reason="issue #8 item 3"))
-                cases.append(
-                    pytest.param(
-                        kind, shape, exc_kind, id=f"{kind}-{shape}-{exc_kind}", marks=marks
-                    )
-                )
+                cases.append(pytest.param(kind, shape, exc_kind, id=f"{kind}-{shape}-{exc_kind}"))
     return cases
 
 

@@ -151,7 +151,6 @@ def test_item2_a_large_gap_across_zero_is_accepted() -> None:
 # -- 3. describing a callable must never raise ------------------------------------------------
 
 
-@item(3)
 def test_item3_unnameable_work_is_reported_not_raised() -> None:
     rt, errors = runtime()
     rt.schedule_work(Unnameable(boom))
@@ -161,7 +160,6 @@ def test_item3_unnameable_work_is_reported_not_raised() -> None:
     assert "Unnameable" in report.callback
 
 
-@item(3)
 def test_item3_unnameable_task_is_finished() -> None:
     rt, errors = runtime()
     task = Task(Unnameable(boom))
@@ -171,7 +169,6 @@ def test_item3_unnameable_task_is_finished() -> None:
     assert len(errors.take()) == 1
 
 
-@item(3)
 def test_item3_unnameable_periodic_timer_keeps_firing() -> None:
     rt, errors = runtime()
     handle = rt.schedule_periodic(1.0, Unnameable(boom))
@@ -181,7 +178,6 @@ def test_item3_unnameable_periodic_timer_keeps_firing() -> None:
     assert len(errors.take()) == 3
 
 
-@item(3)
 def test_item3_unnameable_handler_does_not_skip_the_others() -> None:
     rt, errors = runtime()
     seen: list[int] = []
@@ -194,7 +190,6 @@ def test_item3_unnameable_handler_does_not_skip_the_others() -> None:
     assert len(errors.take()) == 1
 
 
-@item(3)
 def test_item3_requeueing_an_unnameable_task_raises_value_error() -> None:
     rt, _ = runtime()
     task = Task(Unnameable(print))

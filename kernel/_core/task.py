@@ -190,9 +190,18 @@ def describe_work(name: str | None, fn: object, released: str) -> str:
 
 
 def describe_callable(fn: object) -> str:
-    """A readable name for a callable: its qualified name, else its repr."""
-    qualname = getattr(fn, "__qualname__", None)
-    if isinstance(qualname, str):
-        module = getattr(fn, "__module__", None)
-        return f"{module}.{qualname}" if isinstance(module, str) else qualname
-    return repr(fn)
+    """A readable name for a callable: its qualified name, else its repr. Never raises.
+
+    It runs on the error path, so it must not fail there: a callable whose attributes or
+    ``repr()`` raise anything (a proxy whose ``__getattr__`` raises `KeyError`) is described by
+    its type and address instead, like ``object.__repr__``.
+    """
+    try:
+        qualname = getattr(fn, "__qualname__", None)
+        if isinstance(qualname, str):
+            module = getattr(fn, "__module__", None)
+            return f"{module}.{qualname}" if isinstance(module, str) else qualname
+        return repr(fn)
+    except Exception:  # any failure falls back to the safe description below
+        pass
+    return f"<{type(fn).__qualname__} object at {id(fn):#x}>"
