@@ -211,7 +211,6 @@ class InterruptingEvent:
         raise KeyboardInterrupt
 
 
-@item(4)
 def test_item4_an_event_whose_priority_raises_is_rejected_and_the_batch_goes_on() -> None:
     rt, errors = runtime()
     task = Task(print, "after")
@@ -228,7 +227,6 @@ def test_item4_an_event_whose_priority_raises_is_rejected_and_the_batch_goes_on(
     assert isinstance(report.exception, ZeroDivisionError)
 
 
-@item(4)
 def test_item4_an_interrupt_in_a_command_leaves_the_rest_queued() -> None:
     rt, _ = runtime()
     task = Task(print, "after")
@@ -244,7 +242,6 @@ def test_item4_an_interrupt_in_a_command_leaves_the_rest_queued() -> None:
     assert rt.stats().commands_processed == 2
 
 
-@item(4)
 def test_item4_an_error_handler_interrupt_while_reporting_a_command_loses_nothing() -> None:
     def interrupt(report: ErrorReport) -> None:
         raise KeyboardInterrupt

@@ -443,7 +443,14 @@ class Runtime:
             self._in_tick = False
 
     def _apply_commands(self) -> None:
-        for command in self._channel.take_all():
+        """Apply the commands sent before this tick, in order, one at a time.
+
+        Each leaves the channel just before it is applied and is counted then, so whatever
+        escapes from applying one (an interrupt) leaves every later one queued for the next tick.
+        """
+        channel = self._channel
+        for _ in range(channel.waiting()):
+            command = channel.take()
             self._commands_processed += 1
             match command:
                 case ScheduleTask(task):
@@ -463,11 +470,16 @@ class Runtime:
             self._report("command", exc, task._describe())
 
     def _apply_queue_event(self, event: object) -> None:
+        # Reading the event's priority runs the sender's code: whatever it raises, the event
+        # is refused and counted (and reported, unless it is an interrupt, which goes on).
         try:
             self.queue_event(event)
-        except (TypeError, ValueError) as exc:
+        except Exception as exc:
             self._events_rejected += 1
             self._report("command", exc, describe_callable(type(event)))
+        except BaseException:
+            self._events_rejected += 1
+            raise
 
     def _settle_quit(self) -> None:
         """Honour `HandlerContext.request_quit` at the end of a phase."""
