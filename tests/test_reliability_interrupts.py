@@ -191,7 +191,6 @@ def test_interrupt_while_applying_commands(kind: type[BaseException]) -> None:
     assert errors.reports == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue #8 item 6")
 @pytest.mark.parametrize("kind", INTERRUPTS)
 @pytest.mark.parametrize("where", ["task", "queued-event", "async-event"])
 def test_interrupt_during_the_drain(kind: type[BaseException], where: str) -> None:

@@ -81,7 +81,6 @@ def runtime(
 # -- 1. emergency_stop() during the STOPPING drain --------------------------------------------
 
 
-@item(1)
 def test_item1_emergency_stop_from_a_drained_task_ends_the_drain() -> None:
     rt, _ = runtime()
     ran: list[int] = []
@@ -98,7 +97,6 @@ def test_item1_emergency_stop_from_a_drained_task_ends_the_drain() -> None:
     assert rt.stats().tasks_executed == 1
 
 
-@item(1)
 def test_item1_emergency_stop_from_the_error_handler_during_the_drain() -> None:
     rt: Runtime
 
@@ -303,7 +301,6 @@ def interrupt() -> NoReturn:
     raise KeyboardInterrupt
 
 
-@item(6)
 def test_item6_an_interrupted_drain_reports_both_halves() -> None:
     rt, _ = runtime()
     rt.schedule_delayed(5.0, print)

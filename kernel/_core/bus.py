@@ -349,6 +349,11 @@ class EventBus:
         return len(self._queue)
 
     @property
+    def async_taken(self) -> int:
+        """Events `process_queue` has taken from the async queue so far (cumulative)."""
+        return self._taken
+
+    @property
     def dispatched(self) -> int:
         """Events dispatched so far: emitted, queued or async (cumulative)."""
         return self._dispatched

@@ -27,7 +27,7 @@ from kernel._core.executor import Executor
 from kernel._core.phases import dispatch_events, fire_timers
 from kernel._core.reporting import ErrorHandler, ErrorReporter
 from kernel._core.scope import EventScope
-from kernel._core.shutdown import stop
+from kernel._core.shutdown import StopProgress, stop
 from kernel._core.state import TRANSITIONS, RuntimeState
 from kernel._core.stats import RuntimeStats, ShutdownReport
 from kernel._core.task import Priority, Task, TaskState, describe_callable
@@ -116,6 +116,7 @@ class Runtime:
         self._quit_requested = False
         self._in_tick = False
         self._shutdown_report: ShutdownReport | None = None
+        self._stopping: StopProgress | None = None  # the first terminal tick, once begun
         self._ticks = 0
         self._tasks_rejected = 0
         self._events_rejected = 0
@@ -489,20 +490,31 @@ class Runtime:
     # -- stopping and driving -------------------------------------------------------------------
 
     def _stop(self) -> None:
-        """The first terminal tick: drain (STOPPING) or abandon (EMERGENCY), then report."""
+        """The first terminal tick: drain (STOPPING) or abandon (EMERGENCY), then report.
+
+        Interrupted (a drained task raising `KeyboardInterrupt`), it leaves no report, and the
+        next terminal tick resumes from the same `StopProgress`.
+        """
         if self._shutdown_report is None:
             self._quit_requested = False
+            if self._stopping is None:
+                self._stopping = StopProgress(
+                    self._executor, self._events, self._bus, self._config.drain_limit
+                )
             self._shutdown_report = stop(
-                self._state,
+                self._read_state,
+                self._stopping,
                 wheel=self._wheel,
                 events=self._events,
                 work=self._work,
                 bus=self._bus,
                 executor=self._executor,
                 scope=self._scope,
-                drain_limit=self._config.drain_limit,
                 ticks=self._ticks,
             )
+
+    def _read_state(self) -> RuntimeState:
+        return self._state
 
     def run(self) -> ShutdownReport:
         """Tick until the runtime stops, sleeping between ticks; return the `ShutdownReport`.
