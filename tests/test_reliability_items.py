@@ -281,7 +281,6 @@ def allocated() -> Iterator[list[int]]:
         tracemalloc.stop()
 
 
-@item(5)
 @pytest.mark.parametrize("delay", [10.0, 1e9], ids=["wheel-slot", "overflow-heap"])
 def test_item5_cancelled_timers_beside_a_live_one_are_freed(delay: float) -> None:
     rt, _ = runtime(config=RuntimeConfig(max_timers=2))

@@ -165,7 +165,6 @@ def test_debounce_by_reset_does_not_grow_memory() -> None:
     assert handle.pending
 
 
-@pytest.mark.xfail(strict=True, reason="issue #8 item 5")
 def test_debounce_by_cancel_on_a_frozen_clock_does_not_grow_memory() -> None:
     rt = Runtime(RuntimeConfig(max_timers=2), clock=ManualClock())
     rt.boot()

@@ -997,3 +997,21 @@ def test_wheel_cancelled_overflow_timer_is_skipped_when_its_block_comes_due() ->
     clock.advance_to(beyond + 2)
     assert fire_ids(wheel, clock) == [kept.id]
     assert len(wheel) == 0
+
+
+@pytest.mark.parametrize("delay", [10.0, 1e9], ids=["slot", "overflow-heap"])
+def test_wheel_compacts_a_slot_once_its_cancelled_outnumber_its_live(delay: float) -> None:
+    """Issue #8 item 5: cancelled timers beside live ones are freed, not kept until the slot
+    comes due (debounce by cancel on a frozen clock)."""
+    clock, wheel = make_wheel(max_timers=4)
+    kept = [wheel.schedule(delay, noop), wheel.schedule(delay, noop)]
+    for _ in range(1_000):
+        wheel.schedule(delay, noop).cancel()
+    wheel._check()
+    slot = kept[0]._slot
+    assert slot is not None
+    listed = len(wheel._far_heap) if delay > 1e6 else len(slot.entries)
+    assert listed <= 2 * len(kept) + wheel_module._DEAD_SLACK + 1
+    clock.advance(delay)
+    assert wheel.expire(clock.now()) == kept
+    wheel._check()

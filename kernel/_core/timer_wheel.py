@@ -68,8 +68,9 @@ _NORMAL: Final = int(Priority.NORMAL)
 _LARGEST_FLOAT: Final = sys.float_info.max
 _INFINITY: Final = math.inf
 _DEAD_SLACK: Final = 64
-"""Dead timers the id map may hold beyond the live count before it is rebuilt: small maps
-(a debounce timer) are rebuilt rarely, large ones once their dead outnumber their live."""
+"""Dead timers the id map (and a slot, or the overflow heap) may hold beyond its live count
+before it is rebuilt: small ones are rebuilt rarely, large ones once their dead outnumber
+their live."""
 _FIRE_ORDER: Final = operator.attrgetter("_when", "_id")
 """Timers firing together go by exact deadline, then scheduling order (SPEC §11)."""
 
@@ -434,16 +435,35 @@ class TimerWheel:
         self._dead = 0
 
     def _unlink(self, slot: Slot) -> None:
-        """One timer left `slot`; empty the slot on the spot if it was the last live one."""
+        """One timer left `slot`: empty the slot on the spot if it was the last live one, and
+        compact it once its dead entries outnumber the live ones (amortised O(1))."""
         slot.live -= 1
         if not slot.live:
-            slot.entries.clear()
+            slot.entries = []
             if slot is self._far:
-                self._far_heap.clear()
+                self._far_heap = []
             else:
                 self._occupied[slot.level] &= ~slot.bit
+        elif slot is self._far:
+            if len(self._far_heap) > 2 * slot.live + _DEAD_SLACK:
+                self._compact_far()
+        elif len(slot.entries) > 2 * slot.live + _DEAD_SLACK:
+            # Cancelled timers beside a live one (debounce by cancel on a frozen clock) would
+            # otherwise stay listed until the slot comes due, however many there are.
+            slot.entries = [h for h in dict.fromkeys(slot.entries) if h._slot is slot]
         if slot is self._next_slot:
             self._next_dirty = True
+
+    def _compact_far(self) -> None:
+        """Rebuild the overflow heap from its live timers, as asyncio does once cancelled
+        entries outnumber live ones. O(f) for f overflow timers, amortised O(1) per cancel."""
+        far = self._far
+        live = {id(entry[2]): entry[2] for entry in self._far_heap if entry[2]._slot is far}
+        heap: list[tuple[int, int, TimerHandle]] = [
+            (self._deadline_tick(h._when), h._id, h) for h in live.values()
+        ]
+        heapq.heapify(heap)
+        self._far_heap = heap
 
     def _rearm(self, handle: TimerHandle, delay: float) -> None:
         """Move a pending timer's next deadline to ``now + delay`` (`TimerHandle.reset`)."""
