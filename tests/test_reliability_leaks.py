@@ -102,7 +102,6 @@ def test_dispatched_or_abandoned_events_are_released(path: str) -> None:
     assert dead(ref), path
 
 
-@pytest.mark.xfail(strict=True, reason="issue #8: found by this suite")
 def test_a_cancelled_subscription_lets_go_of_its_handler() -> None:
     """Like a finished task, a cancelled subscription the app still holds drops its handler."""
     rt, _ = runtime()

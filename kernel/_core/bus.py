@@ -172,8 +172,12 @@ class Subscription:
         """
         if not self._active:
             return False
-        self._active = False
+        # Unsubscribe first, mark inactive after: an exception on the way (a RecursionError at
+        # the stack's limit) leaves the subscription active and cancellable again, never an
+        # inactive one whose handler still runs.
         self._bus._unsubscribe(self)
+        self._active = False
+        self._handler = _cancelled  # never called again: free what the handler holds
         return True
 
     def __call__(self, event: object) -> EventResult | None:
@@ -203,6 +207,10 @@ class Subscription:
 
 def _no_effect() -> None:
     """What render and quit requests do on a standalone bus."""
+
+
+def _cancelled(*args: object) -> None:
+    """What a cancelled `Subscription` holds instead of its handler."""
 
 
 class EventBus:

@@ -408,13 +408,18 @@ class TimerWheel:
             self._next_slot = slot
 
     def _remove(self, handle: TimerHandle) -> None:
-        """Cancel a pending timer: it leaves its slot and frees its place at once."""
+        """Cancel a pending timer: it leaves its slot and frees its place at once.
+
+        The slot lets go of it first; the handle and the counts change after that in plain
+        stores, so an exception at any call (a `RecursionError` at the stack's limit) leaves
+        either the timer pending and counted, or cancelled and uncounted, never half of each.
+        """
         slot = handle._slot
         assert slot is not None
+        self._unlink(slot)
         handle._slot = None
         handle._fn = None  # a cancelled timer never runs: free what its callable holds
         handle._args = ()
-        self._unlink(slot)
         self._live -= 1
         self._dead += 1
         if self._dead > self._live + _DEAD_SLACK:
@@ -437,20 +442,23 @@ class TimerWheel:
     def _unlink(self, slot: Slot) -> None:
         """One timer left `slot`: empty the slot on the spot if it was the last live one, and
         compact it once its dead entries outnumber the live ones (amortised O(1))."""
-        slot.live -= 1
-        if not slot.live:
+        live = slot.live - 1
+        # Compacting (which calls, and so may fail) comes before any change: it only swaps a
+        # list for an equivalent one. What follows is plain stores.
+        if live and slot is self._far:
+            if len(self._far_heap) > 2 * live + _DEAD_SLACK:
+                self._compact_far()
+        elif live and len(slot.entries) > 2 * live + _DEAD_SLACK:
+            # Cancelled timers beside a live one (debounce by cancel on a frozen clock) would
+            # otherwise stay listed until the slot comes due, however many there are.
+            slot.entries = [h for h in dict.fromkeys(slot.entries) if h._slot is slot]
+        slot.live = live
+        if not live:
             slot.entries = []
             if slot is self._far:
                 self._far_heap = []
             else:
                 self._occupied[slot.level] &= ~slot.bit
-        elif slot is self._far:
-            if len(self._far_heap) > 2 * slot.live + _DEAD_SLACK:
-                self._compact_far()
-        elif len(slot.entries) > 2 * slot.live + _DEAD_SLACK:
-            # Cancelled timers beside a live one (debounce by cancel on a frozen clock) would
-            # otherwise stay listed until the slot comes due, however many there are.
-            slot.entries = [h for h in dict.fromkeys(slot.entries) if h._slot is slot]
         if slot is self._next_slot:
             self._next_dirty = True
 
