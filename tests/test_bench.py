@@ -7,14 +7,25 @@ Smoke tests only: they check that rows appear with positive numbers, never what 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from typing import TYPE_CHECKING, Final
 
 import pytest
 
+from kernel.bench import timers
 from kernel.bench.__main__ import WORKLOADS, main
-from kernel.bench.runner import Row, format_table
+from kernel.bench.compare import DEFAULT_NOISE, Change, Entry, compare, format_comparison, load
+from kernel.bench.runner import (
+    Row,
+    Sample,
+    Settings,
+    alternate,
+    format_table,
+    relative_spread,
+    write_json,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,6 +50,7 @@ def _check_report(stdout: str, document: dict[str, object], workloads: list[str]
         assert row["ratio"] == pytest.approx(row["kernel"] / row["anchor"]), row
         assert row["unit"], row
         assert row["ok"] in (True, False, None), row
+        assert len(row.get("kernel_rounds", ())) == len(row.get("anchor_rounds", ())), row
         assert f"| {row['id']} {row['workload']} |" in stdout, row["id"]
     assert stdout.count("\n| P") == len(rows)
 
@@ -108,3 +120,318 @@ def test_bench_plot_quick_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFix
     stdout = capsys.readouterr().out
     for side in ("kernel", "asyncio", "heapq"):
         assert f"| {side} | fire |" in stdout
+
+
+# --- rounds and spread -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "spread"),
+    [
+        ([], None),
+        ([2.0], None),
+        ([1.0, 3.0, 2.0], 0.5),
+        ([2.0, 6.0], 0.5),
+        ([4.0, 4.0], 0.0),
+        ([-1.0, -3.0, -2.0], 0.5),
+        ([-1.0, 1.0], None),
+        ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 1000.0], 4.5 / 5.5),
+    ],
+    ids=["empty", "one", "three", "two", "flat", "negative", "zero-median", "outlier"],
+)
+def test_relative_spread_is_iqr_over_median(values: list[float], spread: float | None) -> None:
+    assert relative_spread(values) == (None if spread is None else pytest.approx(spread))
+
+
+def test_row_spread_uses_paired_round_ratios() -> None:
+    row = Row(
+        id="P0",
+        workload="w",
+        unit="ns",
+        kernel=2.0,
+        anchor=4.0,
+        goal=None,
+        kernel_rounds=(1.0, 2.0, 3.0),
+        anchor_rounds=(4.0, 4.0, 4.0),
+    )
+    assert row.spread == pytest.approx(0.5)  # ratios 0.25, 0.5, 0.75: IQR 0.25
+    document = row.as_dict()
+    assert document["spread"] == row.spread
+    assert document["kernel_rounds"] == (1.0, 2.0, 3.0)
+
+
+def test_row_without_rounds_has_no_spread() -> None:
+    assert Row(id="P0", workload="w", unit="ns", kernel=1, anchor=2, goal=None).spread is None
+
+
+def test_row_rejects_unpaired_rounds() -> None:
+    with pytest.raises(ValueError, match=r"^Row 'P0': kernel_rounds has 2 values but anchor_"):
+        Row(
+            id="P0",
+            workload="w",
+            unit="ns",
+            kernel=1,
+            anchor=2,
+            goal=None,
+            kernel_rounds=(1.0, 2.0),
+            anchor_rounds=(1.0,),
+        )
+
+
+def test_alternate_runs_sides_in_turn_and_keeps_every_round() -> None:
+    calls: list[str] = []
+    lines: list[str] = []
+
+    def sample(name: str, values: list[float]) -> Sample:
+        def run() -> dict[str, float]:
+            calls.append(name)
+            return {"v": values[len([c for c in calls if c == name]) - 1]}
+
+        return run
+
+    settings = Settings(quick=False, progress=lines.append)
+    a, b = alternate(
+        [sample("a", [9.0, 1.0, 5.0, 3.0]), sample("b", [0.0, 2.0, 4.0, 8.0])],
+        settings,
+        "T",
+        rounds=3,
+    )
+    assert calls == ["a", "b"] * 4  # one warm-up, then three alternating rounds
+    assert a.rounds == {"v": (1.0, 5.0, 3.0)}
+    assert b.rounds == {"v": (2.0, 4.0, 8.0)}
+    assert (a["v"], b["v"], dict(a), len(b)) == (3.0, 4.0, {"v": 3.0}, 1)
+    assert lines == ["T: round 1/3", "T: round 2/3", "T: round 3/3"]
+
+
+# --- P4 net of the harness, P7 rounds -------------------------------------------------------------
+
+
+def test_timer_load_fires_the_survivors_in_deadline_order() -> None:
+    load = timers.load(500)
+    assert sorted([*load.cancel, *load.fire]) == list(range(500))
+    assert len(load.fire) == load.live == 250
+    deadlines = [load.delays[index] for index in load.fire]
+    assert deadlines == sorted(deadlines)
+
+
+def test_kernel_sample_times_the_harness_only_when_asked() -> None:
+    load = timers.load(200)
+    assert set(timers.kernel_sample(load)) == {"schedule", "cancel", "fire"}
+    with_harness = timers.kernel_sample(load, 2, harness=True)
+    assert set(with_harness) == {
+        "schedule",
+        "cancel",
+        "fire",
+        "schedule harness",
+        "cancel harness",
+        "fire harness",
+    }
+    assert all(value > 0 for value in with_harness.values())
+
+
+def test_p4_rows_are_net_of_the_harness_beside_the_raw(tmp_path: Path) -> None:
+    out = tmp_path / "p4.json"
+    assert main(["--quick", "--only", "P4", "--json", str(out)]) == 0
+    rows = {row["id"]: row for row in json.loads(out.read_text(encoding="utf-8"))["rows"]}
+    assert list(rows) == [f"P4 {op}{kind}" for op in timers.OPERATIONS for kind in ("", " raw")]
+    for op in timers.OPERATIONS:
+        net, raw = rows[f"P4 {op}"], rows[f"P4 {op} raw"]
+        assert "net of the harness" in net["workload"]
+        assert (net["goal"], raw["goal"]) == (1.5, None)
+        for side in ("kernel", "anchor"):
+            # net = raw - harness, round by round; the harness loop takes time, so net < raw
+            assert len(net[f"{side}_rounds"]) == len(raw[f"{side}_rounds"]) == 1
+            assert net[side] == net[f"{side}_rounds"][0] < raw[side] == raw[f"{side}_rounds"][0]
+
+
+def test_p7_keeps_each_rounds_median_and_p99(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = WORKLOADS["P7"](Settings(quick=True, progress=lambda _: None))
+    assert [row.id for row in rows] == ["P7 median", "P7 p99"]
+    for row in rows:
+        assert len(row.kernel_rounds) == len(row.anchor_rounds) == 1
+        assert row.kernel == pytest.approx(row.kernel_rounds[0])  # one round: pooled = round
+    assert capsys.readouterr().out == ""
+
+
+# --- --compare ----------------------------------------------------------------------------------
+
+
+def _entry(
+    id: str = "P0",
+    kernel: float = 1.0,
+    anchor: float = 2.0,
+    spread: float | None = None,
+    workload: str = "w",
+) -> Entry:
+    return Entry(id=id, workload=workload, unit="ns", kernel=kernel, anchor=anchor, spread=spread)
+
+
+@pytest.mark.parametrize(
+    ("base", "now", "verdict", "change", "noise"),
+    [
+        (_entry(spread=0.05), _entry(kernel=1.1, spread=0.04), "WORSE", 0.10, 0.05),
+        (_entry(spread=0.05), _entry(kernel=1.1, spread=0.2), "within noise", 0.10, 0.2),
+        (_entry(spread=0.02), _entry(kernel=0.9, spread=0.03), "better", -0.10, 0.03),
+        (_entry(), _entry(kernel=1.15), "WORSE", 0.15, DEFAULT_NOISE),
+        (_entry(), _entry(kernel=1.05), "within noise", 0.05, DEFAULT_NOISE),
+        (_entry(spread=0.01), _entry(kernel=1.05), "WORSE", 0.05, 0.01),
+        (None, _entry(), "new", None, DEFAULT_NOISE),
+        (_entry(), None, "gone", None, DEFAULT_NOISE),
+        (_entry(), _entry(kernel=9, workload="v"), "workload differs", 8.0, DEFAULT_NOISE),
+        (_entry(anchor=0.0), _entry(), "no ratio", None, DEFAULT_NOISE),
+        (_entry(), _entry(kernel=-1.0), "no ratio", None, DEFAULT_NOISE),
+    ],
+    ids=[
+        "worse",
+        "within-wide-noise",
+        "better",
+        "worse-assumed-noise",
+        "within-assumed-noise",
+        "one-side-spread",
+        "new",
+        "gone",
+        "workload-differs",
+        "zero-anchor",
+        "negative-ratio",
+    ],
+)
+def test_change_verdict_against_the_noise(
+    base: Entry | None, now: Entry | None, verdict: str, change: float | None, noise: float
+) -> None:
+    item = Change(id="P0", base=base, now=now)
+    assert item.verdict == verdict
+    assert item.change == (None if change is None else pytest.approx(change))
+    assert item.noise == noise
+
+
+def test_compare_pairs_by_id_and_lists_rows_that_disappeared() -> None:
+    base = [_entry("P1"), _entry("P4 cancel"), _entry("P4 old"), _entry("P9")]
+    now = [_entry("P4 cancel"), _entry("P4 cancel raw"), _entry("P1")]
+    changes = compare(base, now)
+    assert [(c.id, c.verdict) for c in changes] == [
+        ("P4 cancel", "within noise"),
+        ("P4 cancel raw", "new"),
+        ("P1", "within noise"),
+        ("P4 old", "gone"),  # P9 was not run this time: left out
+    ]
+
+
+def test_format_comparison_rows() -> None:
+    changes = [
+        Change(
+            id="P2",
+            base=_entry(kernel=1000.0, anchor=2000.0, spread=0.04),
+            now=_entry(kernel=1200.0, anchor=2000.0, spread=0.06),
+        ),
+        Change(id="P3", base=None, now=_entry(kernel=0.5)),
+    ]
+    lines = format_comparison(changes).splitlines()
+    assert lines[0].startswith("| row | ratio then | ratio now | change | noise |")
+    assert lines[2] == (
+        "| P2 | 0.500 | 0.600 | +20.0% | 6.0% | 1,000 ns | 1,200 ns | +20.0% | WORSE |"
+    )
+    assert lines[3] == "| P3 | - | 0.250 | - | 10.0% (assumed) | - | 0.5 ns | - | new |"
+
+
+def test_load_reads_what_write_json_wrote(tmp_path: Path) -> None:
+    rows = [
+        Row(
+            id="P1",
+            workload="w",
+            unit="ns",
+            kernel=3.0,
+            anchor=4.0,
+            goal=0.5,
+            kernel_rounds=(3.0, 2.0, 4.0),
+            anchor_rounds=(4.0, 4.0, 4.0),
+        ),
+        Row(id="P8", workload="v", unit="s", kernel=0.1, anchor=2.0, goal=0.02),
+    ]
+    path = tmp_path / "base.json"
+    write_json(str(path), rows, {"date": "today"})
+    assert load(str(path)) == [Entry.from_row(row) for row in rows]
+    assert [entry.spread for entry in load(str(path))] == [pytest.approx(0.25 / 0.75), None]
+
+
+def test_load_reads_rows_saved_before_rounds_were_kept(tmp_path: Path) -> None:
+    old = {"id": "P6", "workload": "w", "unit": "ns", "kernel": 120, "anchor": 24.0}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"metadata": {}, "rows": [old]}), encoding="utf-8")
+    (entry,) = load(str(path))
+    assert (entry.kernel, entry.ratio, entry.spread) == (120.0, 5.0, None)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", r": not JSON \("),
+        ('{"rows": 3}', r": no 'rows' list; expected a file written by --json$"),
+        ("[]", r": no 'rows' list"),
+        ('{"rows": [3]}', r": row 0: expected an object, got 3$"),
+        ('{"rows": [{"id": "P1"}]}', r": row 0: field 'workload' should be a string, got None$"),
+        (
+            '{"rows": [{"id": "P1", "workload": "w", "unit": "ns", "kernel": true, "anchor": 1}]}',
+            r": row 0: field 'kernel' should be a number, got True$",
+        ),
+        (
+            '{"rows": [{"id": "P1", "workload": "w", "unit": "ns", "kernel": 1, "anchor": 1,'
+            ' "kernel_rounds": [1, 2], "anchor_rounds": [1]}]}',
+            r": row 0: kernel_rounds and anchor_rounds must be lists of numbers of one length$",
+        ),
+    ],
+    ids=[
+        "not-json",
+        "rows-not-list",
+        "not-object",
+        "row-not-object",
+        "missing",
+        "bool",
+        "unpaired",
+    ],
+)
+def test_load_rejects_other_files(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match="^" + re.escape(str(path)) + message):
+        load(str(path))
+
+
+def test_bench_compare_quick_prints_each_row_beside_the_saved_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = tmp_path / "base.json"
+    assert main(["--quick", "--only", "P6,P9", "--json", str(base)]) == 0
+    capsys.readouterr()
+    assert main(["--quick", "--only", "P6,P9", "--compare", str(base)]) == 0
+    stdout = capsys.readouterr().out
+    table, comparison = stdout.split(f"\nCompared with {base} (ratio: lower is better):\n")
+    assert table.count("\n| P") == 2
+    lines = comparison.splitlines()
+    assert lines[0].startswith("| row | ratio then | ratio now |")
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| P6", "| P9"]
+    assert all(line.endswith(("| within noise |", "| WORSE |", "| better |")) for line in lines[2:])
+
+
+def test_bench_compare_fails_before_measuring_on_a_bad_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--quick", "--only", "P6", "--compare", str(tmp_path / "missing.json")])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert "error: --compare: [Errno 2] No such file or directory" in captured.err
+    assert "round" not in captured.err
+    assert captured.out == ""
+
+
+def test_bench_compare_is_refused_with_plot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--quick", "--plot", str(tmp_path / "p.png"), "--compare", str(tmp_path / "b.json")])
+    assert exit_info.value.code == 2
+    assert (
+        "error: --compare compares the table's rows; --plot prints no table"
+        in capsys.readouterr().err
+    )
+    assert not (tmp_path / "p.png").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -219,3 +220,10 @@ def test_send_wakes_a_sleeping_run() -> None:
     assert not loop.is_alive()
     assert runtime.state is RuntimeState.STOPPING
     assert result == [runtime.shutdown_report()]
+
+
+@pytest.mark.parametrize("command", [Shutdown(), Emergency()], ids=["shutdown", "emergency"])
+def test_fieldless_commands_are_frozen_and_slotted(command: object) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError, match=r"^cannot assign to field 'x'$"):
+        command.x = 1  # type: ignore[attr-defined]
+    assert not hasattr(command, "__dict__")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import pytest
 
-from kernel import Priority, Task, TaskState, WorkQueue
-from kernel._core.executor import Executor
+from kernel import Priority, Runtime, Task, TaskState, WorkQueue
+from kernel._core.executor import Executor, refuse_awaitable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from kernel._core.work_queue import WorkItem
+    from kernel.testing import ErrorCollector
 
 
 class Sink:
@@ -168,3 +172,67 @@ def test_executor_discard_counts_live_items_and_cancelled_tasks() -> None:
     assert executor.cancelled == 1
     assert keep.state is TaskState.PENDING
     assert not keep.is_queued
+
+
+# -- coroutines: kernel never awaits ------------------------------------------------------------
+
+
+async def save_async() -> None:
+    raise AssertionError("a coroutine body must never run")  # pragma: no cover
+
+
+AWAITABLE_MESSAGE = (
+    r"^{phase} {name} returned an awaitable \(coroutine\), which kernel does not run:"
+    r" coroutines belong to the asyncio host; it was closed$"
+)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "phase", "name"),
+    [
+        (lambda rt: rt.schedule_work(save_async), "task", r"\S+save_async"),
+        (lambda rt: rt.schedule_task(Task(save_async, name="save")), "task", "save"),
+        (lambda rt: rt.schedule_delayed(0.0, save_async, name="later"), "timer", "later"),
+        (lambda rt: rt.schedule_periodic(1.0, save_async, name="tick"), "timer", "tick"),
+    ],
+    ids=["work", "task", "timer", "periodic"],
+)
+def test_a_coroutine_callback_is_closed_reported_and_failed(
+    rt: Runtime,
+    errors: ErrorCollector,
+    schedule: Callable[[Runtime], object],
+    phase: str,
+    name: str,
+) -> None:
+    schedule(rt)
+    rt.advance(1.0)  # no "coroutine was never awaited" warning: warnings are errors here
+    [report] = errors.take()
+    assert report.phase == phase
+    assert isinstance(report.exception, TypeError)
+    assert re.match(AWAITABLE_MESSAGE.format(phase=phase, name=name), str(report.exception))
+    assert rt.stats().tasks_failed == 1
+    assert rt.stats().tasks_executed == 0
+
+
+def test_a_coroutine_handler_is_closed_and_reported(rt: Runtime, errors: ErrorCollector) -> None:
+    async def on_ping(event: object) -> None:
+        raise AssertionError("never runs")  # pragma: no cover
+
+    rt.event_bus.subscribe(object, on_ping)  # type: ignore[arg-type]  # what the check is for
+    rt.queue_event(object())
+    rt.run_until_idle()
+    [report] = errors.take()
+    assert report.phase == "event"
+    assert re.match(
+        AWAITABLE_MESSAGE.format(phase="event handler", name=r"\S+on_ping"), str(report.exception)
+    )
+    assert rt.stats().handler_errors == 1
+
+
+def test_refuse_awaitable_leaves_a_non_coroutine_awaitable_open() -> None:
+    class Later:
+        def __await__(self) -> Iterator[None]:
+            yield None  # pragma: no cover
+
+    error = refuse_awaitable(Later(), "task", "t")
+    assert str(error).startswith("task t returned an awaitable (")

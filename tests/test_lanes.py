@@ -50,7 +50,7 @@ class LanesModel(RuleBasedStateMachine):
         for lane, count in lanes:
             for _ in range(min(count, limit - len(taken))):
                 taken.append(lane.popleft())
-                self.lanes._len -= 1
+                self.lanes.claim(1)
                 for priority in pushes:  # pushes during the batch land behind it
                     if self.lanes.push(-1, priority):
                         before.append((priority, next(self.seq), -1))

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
+from typing import Final
 
 import pytest
 
 import kernel
 
 PACKAGE = Path(kernel.__file__).parent
-RUNTIME_MODULES = sorted([*PACKAGE.glob("*.py"), *(PACKAGE / "_core").glob("*.py")])
+RUNTIME_MODULES = sorted(
+    p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] != "bench"
+)
 TIME_READERS = {"time", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns", "sleep"}
 
 
-@pytest.mark.parametrize("path", RUNTIME_MODULES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", RUNTIME_MODULES, ids=lambda p: p.relative_to(PACKAGE).as_posix())
 def test_only_the_clock_module_reads_system_time(path: Path) -> None:
     """SPEC §8: time is injected; only kernel/_core/clock.py touches the time module.
 
@@ -34,3 +38,209 @@ def test_only_the_clock_module_reads_system_time(path: Path) -> None:
 
 def test_clock_module_is_the_one_that_reads_time() -> None:
     assert "time.monotonic" in (PACKAGE / "_core" / "clock.py").read_text(encoding="utf-8")
+
+
+# -- the package's shape (issue #7): who may import whom, and no private reach-through -------------
+
+CORE = PACKAGE / "_core"
+ALL_MODULES = sorted(PACKAGE.rglob("*.py"))
+CORE_THIRD_PARTY: Final = frozenset({"blinker", "sortedcontainers", "typing_extensions"})
+"""The only packages outside the standard library that kernel/_core may import."""
+FACADES: Final = frozenset({"kernel"})
+"""Modules outside _core that may import kernel._core: the public façade, kernel/__init__.py."""
+LEAVES: Final = ("kernel.bench", "kernel.demo", "kernel.__main__")
+"""Nothing outside these packages imports them (the benchmarks and the demo application)."""
+
+PRIVATE_ACCESS_ALLOWED: Final[dict[str, frozenset[str]]] = {}
+"""Cross-module underscore accesses still allowed, by accessing module. Keep it shrinking."""
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES: Final = {module_name(path): path for path in ALL_MODULES}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module `path` imports, anywhere in the file (TYPE_CHECKING blocks included).
+
+    ``from package import name`` counts as an import of ``package.name`` when that is a module of
+    kernel, else of ``package``; parent packages imported implicitly do not count.
+    """
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path}: relative import"
+            assert node.module is not None
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                found.add(sub if sub in MODULES else node.module)
+    return found
+
+
+def test_imported_modules_resolves_submodules_and_names(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text("import os.path\nfrom kernel.bench import timers\nfrom kernel import Task\n")
+    assert imported_modules(source) == {"os.path", "kernel.bench.timers", "kernel"}
+
+
+@pytest.mark.parametrize("path", sorted(CORE.glob("*.py")), ids=lambda p: p.name)
+def test_core_imports_only_stdlib_its_three_packages_and_itself(path: Path) -> None:
+    for name in imported_modules(path):
+        top = name.split(".")[0]
+        if top == "kernel":
+            assert name.startswith("kernel._core."), f"{path.name} imports {name}"
+        else:
+            assert top in sys.stdlib_module_names or top in CORE_THIRD_PARTY, (
+                f"{path.name} imports {name}"
+            )
+
+
+@pytest.mark.parametrize("path", [p for p in ALL_MODULES if CORE not in p.parents], ids=module_name)
+def test_outside_core_only_the_facade_imports_core(path: Path) -> None:
+    if module_name(path) in FACADES:
+        return
+    core = sorted(n for n in imported_modules(path) if n.startswith("kernel._core"))
+    assert core == [], f"{module_name(path)} imports {core}; use the public façade `kernel`"
+
+
+@pytest.mark.parametrize("path", ALL_MODULES, ids=module_name)
+def test_nothing_imports_the_leaves(path: Path) -> None:
+    me = module_name(path)
+    for name in imported_modules(path):
+        for leaf in LEAVES:
+            if name == leaf or name.startswith(leaf + "."):
+                assert me == leaf or me.startswith(leaf + "."), f"{me} imports {name}"
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle in `graph` as a list of nodes (first == last), or None. Depth-first, iterative."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for root in sorted(graph):
+        if root in state:
+            continue
+        path = [root]
+        stack = [iter(sorted(graph[root]))]
+        state[root] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(sorted(graph.get(nxt, ()))))
+    return None
+
+
+@pytest.mark.parametrize(
+    ("graph", "cycle"),
+    [
+        ({"a": {"b"}, "b": {"c"}, "c": set()}, None),
+        ({"a": {"b"}, "b": {"a"}}, ["a", "b", "a"]),
+        ({"a": {"b", "c"}, "b": set(), "c": {"d"}, "d": {"c"}}, ["c", "d", "c"]),
+    ],
+    ids=["chain", "pair", "deep"],
+)
+def test_find_cycle(graph: dict[str, set[str]], cycle: list[str] | None) -> None:
+    assert find_cycle(graph) == cycle
+
+
+def test_no_import_cycles_in_kernel() -> None:
+    """Imports under TYPE_CHECKING count too: a cycle there is a design cycle all the same."""
+    graph = {
+        name: {n for n in imported_modules(path) if n in MODULES and n != name}
+        for name, path in MODULES.items()
+    }
+    assert find_cycle(graph) is None
+
+
+def private_names_defined(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """(underscore names a module defines, those declared in its Protocol classes)."""
+    defined: set[str] = set()
+    declared: set[str] = set()
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        is_protocol = any(ast.unparse(base).endswith("Protocol") for base in cls.bases)
+        for node in cls.body:
+            names: list[str] = []
+            if isinstance(node, ast.FunctionDef):
+                names = [node.name]
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names = [node.target.id]
+            elif isinstance(node, ast.Assign):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+                if names == ["__slots__"] and isinstance(node.value, ast.Tuple):
+                    names = [
+                        e.value
+                        for e in node.value.elts
+                        if isinstance(e, ast.Constant) and isinstance(e.value, str)
+                    ]
+            defined.update(names)
+            if is_protocol:
+                declared.update(names)
+    for any_node in ast.walk(tree):
+        targets: list[ast.expr | None] = []
+        if isinstance(any_node, ast.Assign):
+            targets = list(any_node.targets)
+        elif isinstance(any_node, ast.AnnAssign | ast.AugAssign):
+            targets = [any_node.target]
+        for t in targets:
+            if isinstance(t, ast.Attribute) and ast.unparse(t.value) == "self":
+                defined.add(t.attr)
+    return defined, declared
+
+
+def private_accesses(tree: ast.Module) -> list[tuple[int, str, str]]:
+    """``(line, expression, name)`` for each ``x._name`` where x is not self, cls or super()."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or not node.attr.startswith("_"):
+            continue
+        if node.attr.startswith("__") and node.attr.endswith("__"):
+            continue  # dunder names are the language's, not a module's
+        owner = ast.unparse(node.value)
+        if owner in ("self", "cls", "super()"):
+            continue
+        found.append((node.lineno, ast.unparse(node), node.attr))
+    return found
+
+
+def test_private_accesses_finds_reach_through() -> None:
+    tree = ast.parse("x._a\nself._b\ncls._c\nsuper()._d()\nx.__class__\nself.y._e = 1\n")
+    assert [name for _, _, name in private_accesses(tree)] == ["_a", "_e"]
+
+
+def test_protocol_declarations_count_as_an_interface() -> None:
+    tree = ast.parse(
+        "class P(Protocol):\n    def _go(self) -> None: ...\n"
+        "class C:\n    __slots__ = ('_s',)\n    def __init__(self):\n        self._t = 1\n"
+    )
+    assert private_names_defined(tree) == ({"_go", "_s", "_t", "__init__"}, {"_go"})
+
+
+def test_no_module_reaches_into_another_modules_private_names() -> None:
+    """``x._name`` is allowed only for a name the same module defines (its own classes), a name
+    declared by a `Protocol` of kernel/_core (an explicit internal interface, e.g. `WorkOwner`),
+    or an entry of `PRIVATE_ACCESS_ALLOWED`."""
+    trees = {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in MODULES.items()}
+    interface: set[str] = set()
+    for name, tree in trees.items():
+        if name.startswith("kernel._core"):
+            interface |= private_names_defined(tree)[1]
+    offences = []
+    for name, tree in trees.items():
+        own = private_names_defined(tree)[0]
+        allowed = own | interface | PRIVATE_ACCESS_ALLOWED.get(name, frozenset())
+        offences += [
+            f"{name}:{line}: {expr}"
+            for line, expr, attr in private_accesses(tree)
+            if attr not in allowed
+        ]
+    assert offences == []

@@ -133,8 +133,6 @@ def _arm(rt: Runtime, kind: str, callback: Callable[[], None]) -> list[Task]:
 
 
 def _marks(kind: str, method: str) -> list[pytest.MarkDecorator]:
-    if (kind, method) == ("periodic", "advance"):
-        return [pytest.mark.xfail(strict=True, reason="issue #8: nested advance() moves time")]
     return []
 
 
@@ -219,10 +217,10 @@ def test_reentrant_call_is_refused_or_applied(kind: str, method: str) -> None:
     assert EventResult.NOT_HANDLED.is_not_handled
 
 
-@pytest.mark.xfail(strict=True, reason="issue #8: nested advance() moves time")
 def test_advance_inside_a_tick_refuses_before_moving_time() -> None:
     """Found by the matrix above: `advance()` from a callback moved the clock to a pending
-    deadline before its `tick()` refused, and the outer `advance()` then had to go backwards."""
+    deadline before its `tick()` refused, and the outer `advance()` then had to go backwards
+    (fixed with issue #7: driving methods refuse inside a tick before they do anything)."""
     clock = ManualClock()
     rt = Runtime(clock=clock)
     rt.boot()

@@ -25,6 +25,8 @@ from kernel import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kernel.testing import ErrorCollector, ManualClock
 
     from .conftest import MakeRuntime
@@ -219,6 +221,25 @@ def test_tick_from_inside_a_tick_raises(rt: Runtime, errors: ErrorCollector) -> 
     [report] = errors.take()
     assert isinstance(report.exception, InvalidStateError)
     assert str(report.exception) == "tick() called from inside a tick"
+
+
+@pytest.mark.parametrize(
+    ("method", "call"),
+    [
+        ("run_until_idle", lambda rt: rt.run_until_idle()),
+        ("advance", lambda rt: rt.advance(1.0)),
+    ],
+    ids=["run_until_idle", "advance"],
+)
+def test_driving_from_inside_a_tick_raises(
+    rt: Runtime, errors: ErrorCollector, method: str, call: Callable[[Runtime], object]
+) -> None:
+    rt.schedule_work(call, rt)
+    rt.tick()
+    [report] = errors.take()
+    assert isinstance(report.exception, InvalidStateError)
+    assert str(report.exception) == f"{method}() called from inside a tick"
+    assert rt.stats().tasks_failed == 1
 
 
 # -- the tick's phases -------------------------------------------------------------------------

@@ -18,15 +18,31 @@ from typing import TYPE_CHECKING, Final, TypeAlias, TypeVar, final
 from blinker import NamedSignal, Namespace
 
 from kernel._core.event_queue import DEFAULT_EVENT_PRIORITY
+from kernel._core.executor import refuse_awaitable
 from kernel._core.reporting import ErrorHandler, ErrorReporter
-from kernel._core.scope import EventScope
+from kernel._core.scope import EventScope, release
 from kernel._core.task import describe_callable
 from kernel._core.validate import check_callable, check_instance, check_positive_int, check_priority
 
 if TYPE_CHECKING:
+    from collections.abc import Sized
     from types import TracebackType
 
-__all__ = ["Event", "EventBus", "EventResult", "HandlerContext", "Subscription"]
+    from kernel._core.lanes import PriorityLanes
+
+__all__ = [
+    "Event",
+    "EventBus",
+    "EventResult",
+    "HandlerContext",
+    "Subscription",
+    "async_queue",
+    "attach",
+    "close",
+    "discard_queue",
+    "dispatch_batch",
+    "halt",
+]
 
 E = TypeVar("E")
 
@@ -346,7 +362,7 @@ class EventBus:
             try:
                 dispatch(event, scope)
             finally:
-                scope._decrement_if_positive()
+                release(scope)
         return done
 
     # -- introspection --------------------------------------------------------------------------
@@ -455,33 +471,107 @@ class EventBus:
         self._handler_errors += 1
         self._sink("event", exc, describe_callable(handler))
 
-    def _attach(
-        self,
-        sink: Callable[[str, BaseException, str], None],
-        on_render: Callable[[], None],
-        on_quit: Callable[[], None],
-    ) -> None:
-        """Route this bus's reports and context requests to a runtime (once per bus)."""
-        if self._attached:
-            msg = f"event_bus {self!r} already belongs to another Runtime"
-            raise ValueError(msg)
-        self._attached = True
-        self._sink = sink
-        self._on_render = on_render
-        self._on_quit = on_quit
-
-    def _close(self) -> None:
-        """Refuse (and count) later `emit_async` calls; `HandlerContext.emit` still queues."""
-        self._closed = True
-
-    def _halt(self) -> None:
-        """Dispatch nothing more from the queues (EMERGENCY); a dispatch in progress finishes."""
-        self._closed = True
-        self._halted = True
-
 
 def _bad_result(outcome: object, handler: Handler) -> TypeError:
+    if hasattr(outcome, "__await__"):
+        return refuse_awaitable(outcome, "event handler", describe_callable(handler))
     return TypeError(
         f"handler {describe_callable(handler)} returned {outcome!r};"
         " expected an EventResult or None"
     )
+
+
+# -- the runtime's side of the bus (kernel._core only) -------------------------------------------
+
+
+def attach(
+    bus: EventBus,
+    sink: Callable[[str, BaseException, str], None],
+    on_render: Callable[[], None],
+    on_quit: Callable[[], None],
+) -> None:
+    """Route `bus`'s reports and context requests to a runtime (once per bus).
+
+    Raises:
+        ValueError: the bus already belongs to a runtime.
+    """
+    if bus._attached:
+        msg = f"event_bus {bus!r} already belongs to another Runtime"
+        raise ValueError(msg)
+    bus._attached = True
+    bus._sink = sink
+    bus._on_render = on_render
+    bus._on_quit = on_quit
+
+
+def close(bus: EventBus) -> None:
+    """Refuse (and count) later `emit_async` calls; `HandlerContext.emit` still queues."""
+    bus._closed = True
+
+
+def halt(bus: EventBus) -> None:
+    """Dispatch nothing more from the queues (EMERGENCY); a dispatch in progress finishes."""
+    bus._closed = True
+    bus._halted = True
+
+
+def async_queue(bus: EventBus) -> Sized:
+    """A live, read-only view of `bus`'s async queue: its ``len()`` and truth value.
+
+    The bus never replaces the queue, so a runtime may keep the view and test it on each tick
+    for the cost of a deque's truth test (PERF.md P6).
+    """
+    return bus._queue
+
+
+def dispatch_batch(
+    events: PriorityLanes[object], bus: EventBus, scope: EventScope | None, limit: int
+) -> int:
+    """Dispatch up to `limit` of the events `events` held when the call began, in pop order.
+
+    The events phase of a tick (`kernel._core.phases.dispatch_events`). Each event leaves the
+    queue's count as it is popped (`PriorityLanes.claim`), so handlers that queue events see the
+    room it freed; events they queue wait for the next call. After each event, `scope`, if set, is
+    released. Once the bus is halted (EMERGENCY), the rest stays queued.
+
+    Returns:
+        How many events were dispatched.
+    """
+    dispatch = bus._dispatch
+    claim = events.claim
+    done = 0
+    try:
+        for lane, count in events.begin_batch():
+            popleft = lane.popleft
+            # Plain comparisons and a while loop: min() and range() would cost more than the
+            # bookkeeping of a one-event batch (PERF.md P5).
+            if count > limit - done:
+                count = limit - done
+            while count and not bus._halted:
+                count -= 1
+                event = popleft()
+                claim(1)
+                done += 1
+                if scope is None:
+                    dispatch(event, None)
+                    continue
+                try:
+                    dispatch(event, None)
+                finally:  # also when a handler raises KeyboardInterrupt: nobody waits forever
+                    release(scope)
+            if done == limit or bus._halted:
+                break
+    finally:
+        events.end_batch()
+    return done
+
+
+def discard_queue(bus: EventBus) -> int:
+    """Drop every event in `bus`'s async queue, releasing their scopes; return how many."""
+    queue = bus._queue
+    dropped = len(queue)
+    while queue:
+        _, scope = queue.popleft()
+        if scope is not None:
+            release(scope)
+    return dropped

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Protocol, final, runtime_checkable
 
-__all__ = ["Clock", "MonotonicClock"]
+__all__ = ["Clock", "MonotonicClock", "SettableClock", "SteppableClock", "steppable"]
 
 
 @runtime_checkable
@@ -19,6 +19,36 @@ class Clock(Protocol):
     def now(self) -> float:
         """Return the current time in seconds; it must never go backwards."""
         ...
+
+
+@runtime_checkable
+class SteppableClock(Clock, Protocol):
+    """A clock that moves only when told to: virtual time (`kernel.testing.ManualClock`).
+
+    `Runtime.run()` jumps such a clock to the next deadline instead of sleeping, and
+    `Runtime.advance()` needs one. Any clock with a callable ``advance`` qualifies (the check is
+    structural: ``isinstance(clock, SteppableClock)``).
+    """
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by `seconds` (>= 0)."""
+        ...
+
+
+@runtime_checkable
+class SettableClock(SteppableClock, Protocol):
+    """A steppable clock that can also be set to an exact time, avoiding float drift."""
+
+    def advance_to(self, when: float) -> None:
+        """Set the clock to `when` (not before its current time)."""
+        ...
+
+
+def steppable(clock: Clock) -> SteppableClock | None:
+    """`clock` as a `SteppableClock` if its ``advance`` is callable, else None."""
+    if isinstance(clock, SteppableClock) and callable(clock.advance):
+        return clock
+    return None
 
 
 @final

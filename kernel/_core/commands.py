@@ -30,14 +30,21 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+# The two commands without fields declare their empty __slots__ themselves: on Python 3.11,
+# ``slots=True`` rebuilds the class and the generated frozen ``__setattr__`` then fails with
+# "TypeError: super(type, obj)" instead of raising FrozenInstanceError (CPython gh-90562).
+@dataclasses.dataclass(frozen=True)
 class Shutdown:
     """Ask a RUNNING runtime to stop gracefully (ignored in any other state)."""
 
+    __slots__ = ()
 
-@dataclasses.dataclass(frozen=True, slots=True)
+
+@dataclasses.dataclass(frozen=True)
 class Emergency:
     """Stop the runtime at once, in any state: nothing more runs."""
+
+    __slots__ = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

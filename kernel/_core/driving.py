@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final, Protocol
 
+from kernel._core.clock import SettableClock, steppable
 from kernel._core.errors import InvalidStateError, LivelockError
 from kernel._core.state import RuntimeState
 from kernel._core.validate import check_delay, check_positive_int
 
 if TYPE_CHECKING:
+    from kernel._core.clock import Clock, SteppableClock
     from kernel._core.commands import CommandChannel
-    from kernel._core.runtime import Runtime
     from kernel._core.stats import ShutdownReport
 
 __all__ = ["advance", "run", "run_until_idle"]
@@ -24,18 +25,51 @@ MAX_WAIT: Final = 86_400.0
 ``time_t`` overflow, and a spurious wake-up once a day costs nothing."""
 
 
-class _SteppableClock(Protocol):
-    def now(self) -> float: ...
+class Deadlines(Protocol):
+    """The part of the timer wheel driving reads."""
 
-    def advance(self, seconds: float) -> None: ...
+    def next_deadline(self) -> float | None:
+        """The earliest pending deadline in clock seconds, or None."""
+        ...
 
 
-def run(runtime: Runtime, channel: CommandChannel) -> ShutdownReport:
+class Driven(Protocol):
+    """The public surface of `Runtime` that driving uses (so this module never imports it)."""
+
+    @property
+    def state(self) -> RuntimeState:
+        """The lifecycle state."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The time source."""
+        ...
+
+    @property
+    def timer_wheel(self) -> Deadlines:
+        """The timers."""
+        ...
+
+    def tick(self) -> bool:
+        """One step; False once the runtime stopped."""
+        ...
+
+    def next_timeout(self) -> float | None:
+        """Seconds until something is ready (0.0: now), or None."""
+        ...
+
+    def shutdown_report(self) -> ShutdownReport | None:
+        """The report of the terminal tick, once it ran."""
+        ...
+
+
+def run(runtime: Driven, channel: CommandChannel) -> ShutdownReport:
     """Tick until the runtime stops; between ticks, sleep until a deadline or a command."""
     if runtime.state is RuntimeState.BOOTING:
         msg = "run() called in Booting state; call boot() first"
         raise InvalidStateError(msg)
-    manual = _steppable(runtime.clock)
+    manual = steppable(runtime.clock)
     while runtime.tick():
         timeout = runtime.next_timeout()
         if timeout == 0.0:
@@ -52,7 +86,7 @@ def run(runtime: Runtime, channel: CommandChannel) -> ShutdownReport:
     return report
 
 
-def run_until_idle(runtime: Runtime, max_ticks: int) -> int:
+def run_until_idle(runtime: Driven, max_ticks: int) -> int:
     """Tick while something is ready now; return how many ticks ran."""
     check_positive_int(max_ticks, "max_ticks")
     ticks = 0
@@ -65,9 +99,9 @@ def run_until_idle(runtime: Runtime, max_ticks: int) -> int:
     return ticks
 
 
-def advance(runtime: Runtime, seconds: float, max_ticks: int) -> None:
+def advance(runtime: Driven, seconds: float, max_ticks: int) -> None:
     """Move virtual time forward by `seconds`, stopping at each deadline on the way."""
-    clock = _steppable(runtime.clock)
+    clock = steppable(runtime.clock)
     if clock is None:
         msg = f"advance() needs a clock with an advance() method, got {runtime.clock!r}"
         raise TypeError(msg)
@@ -85,17 +119,10 @@ def advance(runtime: Runtime, seconds: float, max_ticks: int) -> None:
     run_until_idle(runtime, max_ticks)
 
 
-def _steppable(clock: object) -> _SteppableClock | None:
-    if callable(getattr(clock, "advance", None)):
-        return clock  # type: ignore[return-value]  # checked just above
-    return None
-
-
-def _move_to(clock: _SteppableClock, when: float) -> None:
+def _move_to(clock: SteppableClock, when: float) -> None:
     """Set the clock to `when` exactly when it can (`ManualClock.advance_to`), else step it."""
-    advance_to = getattr(clock, "advance_to", None)
-    if callable(advance_to):
-        advance_to(when)
+    if isinstance(clock, SettableClock) and callable(clock.advance_to):
+        clock.advance_to(when)
         return
     delta = when - clock.now()
     if delta > 0:

@@ -10,7 +10,7 @@ from kernel._core.task import describe_callable
 if TYPE_CHECKING:
     from kernel._core.work_queue import WorkItem, WorkQueue
 
-__all__ = ["ErrorSink", "Executor"]
+__all__ = ["ErrorSink", "Executor", "refuse_awaitable"]
 
 ErrorSink: TypeAlias = Callable[[str, BaseException, str], None]
 """``sink(phase, exception, description)``: where the executor sends a caught exception."""
@@ -58,31 +58,33 @@ class Executor:
     def run(self, work: WorkQueue, limit: int) -> int:
         """Run up to `limit` items that were queued when the call began; return how many ran.
 
-        Items leave the queue's count as the batch takes them, a chunk at a time, so work the
-        callables queue meanwhile sees the room they free. Cancelled tasks met on the way are
+        Items leave the queue's count as the batch claims them, a chunk at a time
+        (`PriorityLanes.claim`), so work the callables queue meanwhile sees the room they free. Cancelled tasks met on the way are
         skipped without using one of the `limit` slots. Work queued by the callables themselves
         waits for the next call. After `halt()` nothing more runs: the rest stays queued.
         Runtime complexity: O(1) per item.
         """
         ran = failed = cancelled = 0
         sink = self._sink
-        taken = 0  # items counted off the queue and not yet popped
+        unpopped = 0  # items claimed off the queue and not yet popped
         try:
             for lane, count in work.begin_batch():
                 popleft = lane.popleft
                 while count and ran < limit:
-                    taken = count if count < limit - ran else limit - ran
-                    count -= taken
-                    work._len -= taken
-                    for _ in range(taken):
+                    unpopped = count if count < limit - ran else limit - ran
+                    count -= unpopped
+                    work.claim(unpopped)
+                    for _ in range(unpopped):
                         if self._halted:
                             return ran
                         fn, args, owner = popleft()
-                        taken -= 1
+                        unpopped -= 1
                         if owner is None:
                             ran += 1
                             try:
-                                fn(*args)
+                                result = fn(*args)
+                                if result is not None and hasattr(result, "__await__"):
+                                    raise refuse_awaitable(result, "task", describe_callable(fn))
                             except Exception as exc:
                                 failed += 1
                                 sink("task", exc, describe_callable(fn))
@@ -92,7 +94,9 @@ class Executor:
                         elif owner._start():
                             ran += 1
                             try:
-                                fn(*args)
+                                result = fn(*args)
+                                if result is not None and hasattr(result, "__await__"):
+                                    raise refuse_awaitable(result, owner._phase, owner._describe())
                             except Exception as exc:
                                 failed += 1
                                 description = owner._describe()
@@ -109,8 +113,7 @@ class Executor:
                 if ran == limit:
                     break
         finally:
-            work._len += taken  # a KeyboardInterrupt leaves the rest of the chunk queued
-            work.end_batch()
+            work.end_batch(unpopped)  # a KeyboardInterrupt leaves the rest of the chunk queued
             self._executed += ran - failed
             if failed:
                 self._failed += failed
@@ -130,3 +133,19 @@ class Executor:
             else:
                 self._cancelled += 1
         return abandoned
+
+
+def refuse_awaitable(result: object, phase: str, description: str) -> TypeError:
+    """Close the awaitable a callback returned and say why it did not run.
+
+    kernel never awaits: a coroutine function used as a task, timer or handler would otherwise
+    count as run while its body never ran. The coroutine is closed (no "never awaited" warning)
+    and the returned error counts the callback as failed.
+    """
+    close = getattr(result, "close", None)
+    if callable(close):
+        close()
+    return TypeError(
+        f"{phase} {description} returned an awaitable ({type(result).__qualname__}), which kernel"
+        " does not run: coroutines belong to the asyncio host; it was closed"
+    )

@@ -6,9 +6,10 @@ which it always does for the named `Priority` levels (their lanes are kept even 
 ad-hoc priority opens a lane in O(log p) and closes it again when it drains, where p is the number
 of lanes. Nothing is ever O(log n) in the number of queued items.
 
-A *batch* (`begin_batch` / `end_batch`) lets a tick phase consume exactly the items that were
-queued when it began: the phase pops from the lane deques directly, at most the count each lane
-had at the start, while callbacks may push more. See docs/architecture.md, "Tick phases".
+A *batch* (`begin_batch` / `claim` / `end_batch`) lets a tick phase consume exactly the items
+that were queued when it began, while callbacks may push more; the consumer pops from the lane
+deques directly and the queue keeps its own length through `claim`. See docs/architecture.md,
+"Tick phases".
 """
 
 from __future__ import annotations
@@ -49,11 +50,11 @@ class PriorityLanes(Generic[T]):
         "_front",
         "_front_priority",
         "_lanes",
-        "_len",
         "_limit",
         "_order",
         "_ordered",
         "_rejected",
+        "length",
     )
 
     def __init__(self, capacity: int) -> None:
@@ -67,7 +68,12 @@ class PriorityLanes(Generic[T]):
         # `_front_priority` is then above every valid priority, so any push becomes the front.
         self._front: deque[T] | None = None
         self._front_priority = MAX_PRIORITY
-        self._len = 0
+        self.length = 0
+        """The number of queued items, as ``len()``: read-only outside this class.
+
+        A plain attribute so hot paths (`Runtime.tick`) test it for the price of an attribute
+        read (PERF.md P5, P6); only `PriorityLanes` writes it.
+        """
         self._dropped = 0
         self._rejected = 0
         self._adhoc = 0  # open lanes of priorities outside `_KEPT_LANES`
@@ -94,7 +100,7 @@ class PriorityLanes(Generic[T]):
 
     def __len__(self) -> int:
         """The number of queued items. O(1)."""
-        return self._len
+        return self.length
 
     def __iter__(self) -> Iterator[T]:
         """Iterate over the queued items in pop order without removing them. O(n)."""
@@ -111,7 +117,7 @@ class PriorityLanes(Generic[T]):
             True if queued; False if the queue is full (counted in `dropped`) or closed
             (counted in `rejected`).
         """
-        if self._len >= self._limit:
+        if self.length >= self._limit:
             if self._limit:
                 self._dropped += 1
             else:
@@ -122,7 +128,7 @@ class PriorityLanes(Generic[T]):
         except KeyError:
             lane = self._open_lane(priority)
         lane.append(item)
-        self._len += 1
+        self.length += 1
         if priority < self._front_priority:
             self._front = lane
             self._front_priority = priority
@@ -139,7 +145,7 @@ class PriorityLanes(Generic[T]):
             msg = "pop from an empty queue"
             raise IndexError(msg)
         item = front.popleft()
-        self._len -= 1
+        self.length -= 1
         if not front:
             self.end_batch()
         return item
@@ -153,7 +159,7 @@ class PriorityLanes(Generic[T]):
         items = list(self)
         for lane in self._lanes.values():
             lane.clear()
-        self._len = 0
+        self.length = 0
         self.end_batch()
         return items
 
@@ -166,20 +172,40 @@ class PriorityLanes(Generic[T]):
         self._limit = self._capacity
 
     def begin_batch(self) -> list[tuple[deque[T], int]]:
-        """Start a batch: each non-empty lane, in pop order, with the number of items it holds now.
+        """Start a batch by hand: each non-empty lane, in pop order, with its item count now.
 
-        The caller pops from the front of those deques (``popleft``), at most that many from each,
-        takes what it pops (or is about to pop) off `_len`, and calls `end_batch()` when done,
-        also on error. Items pushed meanwhile land behind the counted ones, so the batch never
-        sees them.
+        The consumer (`Executor.run`, the events phase) calls `claim(n)` before or as it pops n
+        items from the front of those deques (at most the count of each), and
+        `end_batch(unpopped)` when done, also on error, with the claimed items it did not pop.
+        Items pushed meanwhile land behind the counted ones, so the batch never sees them. The
+        queue keeps its own length: a consumer never writes it.
         Runtime complexity: O(p).
         """
         front = self._front
         if front is None:
             return []
-        if len(front) == self._len:  # the common case: everything waits in one lane
-            return [(front, self._len)]
+        if len(front) == self.length:  # the common case: everything waits in one lane
+            return [(front, self.length)]
         return [(lane, len(lane)) for _, lane in self._ordered if lane]
+
+    def claim(self, count: int) -> None:
+        """Count `count` items of the current batch as leaving the queue (popped next). O(1)."""
+        self.length -= count
+
+    def end_batch(self, unpopped: int = 0) -> None:
+        """End a batch: give back `unpopped` claimed items, close emptied ad-hoc lanes, find the
+        new front. O(p)."""
+        if unpopped:
+            self.length += unpopped
+        if self._adhoc:
+            self._close_empty_lanes()
+        if not self.length:
+            self._front = None
+            self._front_priority = MAX_PRIORITY
+        elif not self._front:
+            # The front lane drained. Lanes before it were empty and pushes since went to the
+            # front if they came earlier, so the first non-empty lane is the new front.
+            self._front_priority, self._front = next((p, lane) for p, lane in self._ordered if lane)
 
     def _open_lane(self, priority: int) -> deque[T]:
         lane: deque[T] = deque()
@@ -193,18 +219,6 @@ class PriorityLanes(Generic[T]):
     def _reorder(self) -> None:
         lanes = self._lanes
         self._ordered = tuple((p, lanes[p]) for p in self._order)
-
-    def end_batch(self) -> None:
-        """End a batch: close ad-hoc lanes it emptied and find the new front. O(p)."""
-        if self._adhoc:
-            self._close_empty_lanes()
-        if not self._len:
-            self._front = None
-            self._front_priority = MAX_PRIORITY
-        elif not self._front:
-            # The front lane drained. Lanes before it were empty and pushes since went to the
-            # front if they came earlier, so the first non-empty lane is the new front.
-            self._front_priority, self._front = next((p, lane) for p, lane in self._ordered if lane)
 
     def _close_empty_lanes(self) -> None:
         lanes = self._lanes
@@ -222,8 +236,8 @@ class PriorityLanes(Generic[T]):
         assert list(self._order) == sorted(lanes)
         assert self._ordered == tuple((p, lanes[p]) for p in self._order)
         assert self._limit in (0, self._capacity)
-        assert self._len == sum(len(lane) for lane in lanes.values())
-        assert 0 <= self._len <= self._capacity
+        assert self.length == sum(len(lane) for lane in lanes.values())
+        assert 0 <= self.length <= self._capacity
         assert all(lane or p in _KEPT_LANES for p, lane in lanes.items())
         assert self._adhoc == sum(1 for p in lanes if p not in _KEPT_LANES)
         non_empty = [p for p in self._order if lanes[p]]
@@ -238,7 +252,7 @@ class PriorityLanes(Generic[T]):
 
     def __repr__(self) -> str:
         return (
-            f"<{type(self).__name__} len={self._len} capacity={self._capacity}"
+            f"<{type(self).__name__} len={self.length} capacity={self._capacity}"
             f" dropped={self._dropped} rejected={self._rejected}"
             f"{' closed' if self.is_closed else ''}>"
         )

@@ -6,16 +6,17 @@ Each handles only what was ready when it began and returns how much it did.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
+
+from kernel._core.bus import EventBus, discard_queue, dispatch_batch
+from kernel._core.executor import Executor
+from kernel._core.timer_handle import fire_into
 
 if TYPE_CHECKING:
-    from kernel._core.bus import EventBus
-    from kernel._core.event_queue import EventQueue
-    from kernel._core.scope import EventScope
     from kernel._core.timer_wheel import TimerWheel
     from kernel._core.work_queue import WorkQueue
 
-__all__ = ["discard_async", "dispatch_events", "fire_timers"]
+__all__ = ["discard_async", "dispatch_async", "dispatch_events", "fire_timers", "run_tasks"]
 
 
 def fire_timers(wheel: TimerWheel, work: WorkQueue, now: float) -> int:
@@ -30,54 +31,38 @@ def fire_timers(wheel: TimerWheel, work: WorkQueue, now: float) -> int:
     """
     queued = 0
     for handle in wheel.expire(now):
-        queued += handle._fire_into(work)
+        queued += fire_into(handle, work)
     return queued
 
 
-def dispatch_events(events: EventQueue, bus: EventBus, scope: EventScope | None, limit: int) -> int:
-    """Dispatch up to `limit` of the events queued when the call began, in priority order.
+dispatch_events: Final = dispatch_batch
+"""``dispatch_events(events, bus, scope, limit) -> int``: the events phase.
 
-    After each event, `scope` (the runtime's current scope), if set and not complete, is
-    decremented. Events queued by the handlers wait for the next call. Once the bus is halted
-    (EMERGENCY), the rest stays queued.
+Dispatch up to `limit` of the events queued when the call began, in priority order. After each
+event, `scope` (the runtime's current scope), if set and not complete, is decremented. Events
+queued by the handlers wait for the next call. Once the bus is halted (EMERGENCY), the rest stays
+queued. Returns how many events were dispatched. It is `kernel._core.bus.dispatch_batch` itself,
+not a wrapper: P5 pays for no extra call (PERF.md).
+"""
 
-    Returns:
-        How many events were dispatched.
-    """
-    dispatch = bus._dispatch
-    done = 0
-    try:
-        for lane, count in events.begin_batch():
-            popleft = lane.popleft
-            # Plain comparisons and a while loop: min() and range() would cost more than the
-            # bookkeeping of a one-event batch (PERF.md P5).
-            if count > limit - done:
-                count = limit - done
-            while count and not bus._halted:
-                count -= 1
-                event = popleft()
-                events._len -= 1
-                done += 1
-                if scope is None:
-                    dispatch(event, None)
-                    continue
-                try:
-                    dispatch(event, None)
-                finally:  # also when a handler raises KeyboardInterrupt: nobody waits forever
-                    scope._decrement_if_positive()
-            if done == limit or bus._halted:
-                break
-    finally:
-        events.end_batch()
-    return done
+
+run_tasks: Final = Executor.run
+"""``run_tasks(executor, work, limit) -> int``: the tasks phase.
+
+Run up to `limit` of the tasks queued when the call began, in priority-then-FIFO order.
+Cancelled tasks met on the way are skipped without using a slot; tasks the callables queue wait
+for the next call; after an emergency stop nothing more runs. Returns how many tasks ran
+(returned or raised). It is `Executor.run` itself, not a wrapper: P1 pays for no extra call.
+"""
+
+dispatch_async: Final = EventBus.process_queue
+"""``dispatch_async(bus, limit=None) -> int``: the async phase.
+
+Dispatch the bus's async queue as it stood when the call began (at most `limit` events); return
+how many were dispatched. It is `EventBus.process_queue` itself.
+"""
 
 
 def discard_async(bus: EventBus) -> int:
     """Drop every event in the bus's async queue, releasing their scopes; return how many."""
-    queue = bus._queue
-    dropped = len(queue)
-    while queue:
-        _, scope = queue.popleft()
-        if scope is not None:
-            scope._decrement_if_positive()
-    return dropped
+    return discard_queue(bus)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Final
 
 from typing_extensions import TypeVarTuple, Unpack
 
-from kernel._core.bus import EventBus
+from kernel._core.bus import EventBus, async_queue, attach, close, halt
 from kernel._core.clock import Clock, MonotonicClock
 from kernel._core.commands import (
     CommandChannel,
@@ -24,13 +24,13 @@ from kernel._core.driving import advance, run, run_until_idle
 from kernel._core.errors import InvalidStateError
 from kernel._core.event_queue import EventQueue
 from kernel._core.executor import Executor
-from kernel._core.phases import dispatch_events, fire_timers
+from kernel._core.phases import dispatch_async, dispatch_events, fire_timers, run_tasks
 from kernel._core.reporting import ErrorHandler, ErrorReporter
 from kernel._core.scope import EventScope
 from kernel._core.shutdown import StopProgress, stop
 from kernel._core.state import TRANSITIONS, RuntimeState
 from kernel._core.stats import RuntimeStats, ShutdownReport
-from kernel._core.task import Priority, Task, TaskState, describe_callable
+from kernel._core.task import Priority, Task, describe_callable, enqueue
 from kernel._core.timer_handle import MissedTicks, TimerHandle
 from kernel._core.timer_wheel import TimerWheel
 from kernel._core.validate import (
@@ -96,11 +96,12 @@ class Runtime:
         bus = EventBus() if event_bus is None else event_bus
         check_instance(bus, EventBus, "event_bus", "an EventBus")
         self._report = ErrorReporter(error_handler, self._current_tick)
-        bus._attach(self._report, self.request_render, self._request_quit)
+        attach(bus, self._report, self.request_render, self._request_quit)
 
         self._config = config
         self._clock = clock
         self._bus = bus
+        self._async = async_queue(bus)  # a live view: tick() tests it for the price of a deque
         self._state = _BOOTING
         self._work = WorkQueue(config.work_queue_capacity)
         self._work.close()  # work is accepted only while RUNNING; boot() opens it
@@ -207,12 +208,12 @@ class Runtime:
         if target.is_terminal:
             self._work.close()
             self._events.close()
-            self._bus._close()
+            close(self._bus)
             self._wheel.close()
         if target is _EMERGENCY:
             # Stop at once, even mid-batch: the running callback finishes and nothing after it.
             self._executor.halt()
-            self._bus._halt()
+            halt(self._bus)
 
     # -- work -----------------------------------------------------------------------------------
 
@@ -271,17 +272,7 @@ class Runtime:
 
     def _offer(self, task: Task) -> bool:
         """`schedule_task` once `task` is known to be a Task (`ScheduleTask` commands checked)."""
-        if task._queued:
-            msg = f"task {task!r} is already queued"
-            raise ValueError(msg)
-        if task._state is not TaskState.PENDING:
-            msg = f"task {task!r} is {task._state}; only a Pending task can be scheduled"
-            raise ValueError(msg)
-        fn = task._fn
-        assert fn is not None  # a PENDING task keeps its callable
-        queued = self._work.push((fn, task._args, task), task._priority)
-        task._queued = queued
-        return queued
+        return enqueue(task, self._work.push)
 
     # -- timers ---------------------------------------------------------------------------------
 
@@ -303,7 +294,7 @@ class Runtime:
         Raises:
             TypeError / ValueError: a bad `delay`, `fn`, `priority` or `name`.
         """
-        return self._wheel._schedule(delay, fn, args, priority, name)
+        return self._wheel.schedule(delay, fn, *args, priority=priority, name=name)
 
     def schedule_periodic(
         self,
@@ -325,7 +316,9 @@ class Runtime:
         Raises:
             TypeError / ValueError: a bad `interval`, `fn`, `priority`, `name` or `missed`.
         """
-        return self._wheel._schedule_periodic(interval, fn, args, priority, name, missed)
+        return self._wheel.schedule_periodic(
+            interval, fn, *args, priority=priority, name=name, missed=missed
+        )
 
     def cancel_timer(self, timer_id: int) -> bool:
         """Cancel a pending timer by id; True only if it was pending. O(1).
@@ -407,7 +400,7 @@ class Runtime:
         Raises:
             InvalidStateError: called from inside a tick (a task or handler).
         """
-        if self._in_tick:
+        if self._in_tick:  # inline, not _refuse_inside_tick(): a call would cost P6 a fifth
             msg = "tick() called from inside a tick"
             raise InvalidStateError(msg)
         self._in_tick = True
@@ -419,20 +412,21 @@ class Runtime:
                 self._settle_quit()
             if self._state is _RUNNING:
                 # The phases of SPEC §7, each only when its part holds something. The checks
-                # read the parts' counters directly: an idle tick must cost little more than a
-                # call (PERF.md P6), and a tick for one event little more than its dispatch (P5).
-                if self._wheel._live:
+                # read the parts' documented read-only counters: an idle tick must cost little
+                # more than a call (PERF.md P6), and a tick for one event little more than its
+                # dispatch (P5).
+                if self._wheel.live:
                     self._timers_fired += fire_timers(self._wheel, self._work, self._clock.now())
-                if self._events._len:
-                    dispatch_events(self._events, self._bus, self._scope, self._events._len)
+                if self._events.length:
+                    dispatch_events(self._events, self._bus, self._scope, self._events.length)
                     if self._quit_requested:
                         self._settle_quit()
-                if self._work._len:
-                    self._executor.run(self._work, self._batch_size)
+                if self._work.length:
+                    run_tasks(self._executor, self._work, self._batch_size)
                     if self._quit_requested:
                         self._settle_quit()
-                if self._bus._queue:
-                    self._bus.process_queue()
+                if self._async:
+                    dispatch_async(self._bus)
                     if self._quit_requested:
                         self._settle_quit()
                 return True
@@ -538,7 +532,9 @@ class Runtime:
         Raises:
             LivelockError: work was still ready after `max_ticks` ticks.
             TypeError / ValueError: `max_ticks` is not an int >= 1.
+            InvalidStateError: called from inside a tick (a task or handler).
         """
+        self._refuse_inside_tick("run_until_idle")
         return run_until_idle(self, max_ticks)
 
     def advance(self, seconds: float, max_ticks: int = DEFAULT_MAX_TICKS) -> None:
@@ -552,8 +548,15 @@ class Runtime:
             TypeError: the clock has no ``advance`` method, or `seconds` is not a number.
             ValueError: `seconds` is negative or not finite.
             LivelockError: work stayed ready for `max_ticks` ticks at one point in time.
+            InvalidStateError: called from inside a tick (a task or handler).
         """
+        self._refuse_inside_tick("advance")
         advance(self, seconds, max_ticks)
+
+    def _refuse_inside_tick(self, method: str) -> None:
+        if self._in_tick:
+            msg = f"{method}() called from inside a tick"
+            raise InvalidStateError(msg)
 
     def shutdown_report(self) -> ShutdownReport | None:
         """The report of the first terminal tick, or None before it ran. It never changes."""
@@ -563,7 +566,7 @@ class Runtime:
 
     def is_idle(self) -> bool:
         """True when no event, task or async event is queued and no timer is pending."""
-        return not (self._events or self._work or self._bus._queue or self._wheel)
+        return not (self._events or self._work or self._async or self._wheel)
 
     def next_timeout(self) -> float | None:
         """Seconds until the runtime has something to do, for hosts that own their loop.
@@ -578,7 +581,7 @@ class Runtime:
             if (
                 self._events
                 or self._work
-                or self._bus._queue
+                or self._async
                 or self._quit_requested
                 or not self._channel.empty()
             ):

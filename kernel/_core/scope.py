@@ -6,7 +6,7 @@ import threading
 
 from kernel._core.validate import check_delay
 
-__all__ = ["EventScope"]
+__all__ = ["EventScope", "release"]
 
 
 class EventScope:
@@ -78,3 +78,15 @@ class EventScope:
 
     def __repr__(self) -> str:
         return f"<EventScope in_flight={self._in_flight}>"
+
+
+def release(scope: EventScope) -> bool:
+    """Count one event of `scope` finished (dispatched or abandoned), unless none is in flight.
+
+    The core's phases call it after each scoped event; unlike `EventScope.decrement` it never
+    raises, because a user may have decremented the scope by hand. Thread-safe.
+
+    Returns:
+        True if it decremented.
+    """
+    return scope._decrement_if_positive()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kernel._core.phases import discard_async, dispatch_events
+from kernel._core.scope import release
 from kernel._core.state import RuntimeState
 from kernel._core.stats import ShutdownReport
 
@@ -89,7 +90,7 @@ def stop(
     queued_abandoned = len(events.clear())
     if scope is not None:
         for _ in range(queued_abandoned):  # as if dispatched: nobody waits for them
-            scope._decrement_if_positive()
+            release(scope)
     events_abandoned = queued_abandoned + discard_async(bus)
     return ShutdownReport(
         state=state(),

@@ -18,7 +18,15 @@ from kernel._core.validate import check_callable, check_priority
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["Priority", "Task", "TaskId", "TaskState", "describe_callable", "describe_work"]
+__all__ = [
+    "Priority",
+    "Task",
+    "TaskId",
+    "TaskState",
+    "describe_callable",
+    "describe_work",
+    "enqueue",
+]
 
 Ts = TypeVarTuple("Ts")
 
@@ -173,6 +181,30 @@ class Task:
 
     def __repr__(self) -> str:
         return f"<Task {self._id} {self._describe()!r} priority={self._priority} {self._state}>"
+
+
+def enqueue(
+    task: Task, push: Callable[[tuple[Callable[..., object], tuple[object, ...], Task], int], bool]
+) -> bool:
+    """Offer a PENDING, unqueued `task` to a work queue's `push`; return whether it was queued.
+
+    The item pushed is ``(fn, args, task)`` at the task's priority; the task records whether it
+    is queued (`Task.is_queued`). A refused task stays PENDING and may be offered again.
+
+    Raises:
+        ValueError: the task is already queued, or is no longer PENDING.
+    """
+    if task._queued:
+        msg = f"task {task!r} is already queued"
+        raise ValueError(msg)
+    if task._state is not _PENDING:
+        msg = f"task {task!r} is {task._state}; only a Pending task can be scheduled"
+        raise ValueError(msg)
+    fn = task._fn
+    assert fn is not None  # a PENDING task keeps its callable
+    queued = push((fn, task._args, task), task._priority)
+    task._queued = queued
+    return queued
 
 
 def check_name(name: object) -> None:

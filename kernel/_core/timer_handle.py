@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import itertools
 import math
-from typing import TYPE_CHECKING, ClassVar, Final, NewType, cast
+from typing import TYPE_CHECKING, ClassVar, Final, NewType, Protocol, cast
 
 from kernel._core.task import describe_work
 from kernel._core.validate import check_delay
@@ -19,10 +19,20 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from kernel._core.ticks import TickScale
-    from kernel._core.timer_wheel import Slot
     from kernel._core.work_queue import WorkQueue
 
-__all__ = ["MissedTicks", "PeriodicTimer", "TimerHandle", "TimerId", "new_timer_id"]
+__all__ = [
+    "MissedTicks",
+    "PeriodicEntry",
+    "PeriodicTimer",
+    "TimerHandle",
+    "TimerHome",
+    "TimerId",
+    "TimerSlot",
+    "WheelEntry",
+    "fire_into",
+    "new_timer_id",
+]
 
 TimerId = NewType("TimerId", int)
 """A timer's identity: an int unique within the process."""
@@ -31,6 +41,64 @@ TimerId = NewType("TimerId", int)
 # A bound C method, so drawing an id costs no Python frame on the scheduling hot path.
 new_timer_id: Final = cast("Iterator[TimerId]", itertools.count(1)).__next__
 """Return a fresh, process-unique `TimerId`."""
+
+
+class TimerHome(Protocol):
+    """What a handle asks of the wheel that filed it (`TimerWheel` implements it).
+
+    The handle holds its wheel only through this interface, so this module never imports the
+    wheel's: the dependency runs one way, wheel → handle.
+    """
+
+    def _remove(self, handle: TimerHandle) -> None:
+        """Cancel the pending `handle`: it leaves its slot at once."""
+        ...
+
+    def _rearm(self, handle: TimerHandle, delay: float) -> None:
+        """Move the pending `handle`'s next deadline to ``now + delay``."""
+        ...
+
+    def _deadline_seconds(self, when: float) -> float:
+        """The deadline `when`, rounded up to the wheel's resolution, in clock seconds."""
+        ...
+
+
+class TimerSlot(Protocol):
+    """Where a pending handle is filed: it knows the wheel that owns it (`timer_wheel.Slot`)."""
+
+    @property
+    def wheel(self) -> TimerHome:
+        """The wheel that filed the timer."""
+        ...
+
+
+class WheelEntry(Protocol):
+    """What the wheel reads and writes of the handles it files (`TimerWheel` is its only user).
+
+    A handle *is* the wheel's record of its timer, so the wheel owns two of its fields: `_slot`
+    (where it is filed; None once it cannot fire) and `_when` (its exact deadline). Everything
+    else it asks of the handle through these methods.
+    """
+
+    _id: TimerId
+    _when: float
+    _slot: TimerSlot | None
+
+    def _release(self) -> None:
+        """The timer will not fire again: drop what its callable holds."""
+        ...
+
+
+class PeriodicEntry(WheelEntry, Protocol):
+    """What the wheel asks of a periodic timer besides `WheelEntry`."""
+
+    def _advance(self, now: float, now_tick: int, scale: TickScale) -> int:
+        """Move past a fire at `now` to the next deadline; return its tick."""
+        ...
+
+    def _restart(self, when: float) -> None:
+        """Start the grid again with its first deadline at `when` (`TimerHandle.reset`)."""
+        ...
 
 
 class MissedTicks(enum.Enum):
@@ -72,7 +140,7 @@ class TimerHandle:
         self._args = args
         self._priority = priority
         self._name = name
-        self._slot: Slot | None = None  # where the wheel filed it; None once it cannot fire
+        self._slot: TimerSlot | None = None  # where the wheel filed it; None once it cannot fire
 
     @property
     def id(self) -> TimerId:
@@ -230,6 +298,11 @@ class PeriodicTimer(TimerHandle):
         if self._slot is None:
             super()._release()
 
+    def _restart(self, when: float) -> None:
+        """Start the grid again with its first deadline at `when`; the wheel sets `_when`."""
+        self._anchor = when
+        self._count = 0
+
     def _advance(self, now: float, now_tick: int, scale: TickScale) -> int:
         """Move past a fire at `now` (tick `now_tick`) to the next deadline; return its tick.
 
@@ -279,3 +352,12 @@ class FailedTimer(TimerHandle):
     __slots__ = ()
 
     failed: ClassVar[bool] = True
+
+
+def fire_into(handle: TimerHandle, work: WorkQueue) -> bool:
+    """Queue the due `handle`'s callback as a task on `work` (the timers phase); True if queued.
+
+    A periodic timer whose previous task is still queued skips the fire and counts it in
+    `TimerHandle.missed_ticks`; a one-shot whose task does not fit releases its callable.
+    """
+    return handle._fire_into(work)

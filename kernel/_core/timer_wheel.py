@@ -123,7 +123,6 @@ class TimerWheel:
         "_far",
         "_far_heap",
         "_limit",
-        "_live",
         "_max_timers",
         "_next_dirty",
         "_next_slot",
@@ -133,6 +132,7 @@ class TimerWheel:
         "_scale",
         "_slots",
         "_tick_seconds",
+        "live",
     )
 
     def __init__(self, clock: Clock, *, resolution: float = 0.001, max_timers: int = 1024) -> None:
@@ -156,7 +156,9 @@ class TimerWheel:
         # until the dead outnumber the live: one rebuild then costs less than a delete at a random
         # spot of a large dict for each of them.
         self._by_id: dict[TimerId, TimerHandle] = {}
-        self._live = 0
+        self.live = 0
+        """Live timers, as ``len()``: read-only outside this class (a plain attribute so
+        `Runtime.tick` tests it for the price of an attribute read, PERF.md P6)."""
         self._dead = 0
         self._elapsed = self._now_tick(clock.now())  # every slot before this tick is processed
         self._next_tick: int | None = None  # exact earliest deadline tick, valid unless dirty
@@ -183,7 +185,7 @@ class TimerWheel:
 
     def __len__(self) -> int:
         """The number of live (pending) timers. O(1)."""
-        return self._live
+        return self.live
 
     def schedule(
         self,
@@ -266,7 +268,7 @@ class TimerWheel:
         grid (`MissedTicks.SKIP`, counting skipped periods) or at ``now + interval``
         (`MissedTicks.DELAY`). A clock jump visits only occupied slots, never every tick between.
         """
-        if not self._live:
+        if not self.live:
             return []
         now_tick = self._now_tick(now)
         fired: list[TimerHandle] = []
@@ -303,7 +305,7 @@ class TimerWheel:
         self._occupied = [0] * LEVELS
         self._far_heap.clear()
         self._by_id.clear()
-        self._live = self._dead = 0
+        self.live = self._dead = 0
         self._next_tick = None
         self._next_slot = None
         self._next_dirty = False
@@ -315,7 +317,7 @@ class TimerWheel:
 
     def __repr__(self) -> str:
         return (
-            f"<TimerWheel live={self._live} next_deadline={self.next_deadline()}"
+            f"<TimerWheel live={self.live} next_deadline={self.next_deadline()}"
             f" resolution={self._scale.resolution} max_timers={self._max_timers}>"
         )
 
@@ -336,7 +338,7 @@ class TimerWheel:
             delay = check_delay(delay)
         if priority is not _NORMAL or name is not None or not is_callable(fn):
             _check_timer_args(fn, priority, name)
-        if self._live >= self._limit:
+        if self.live >= self._limit:
             return self._failed()
         now = self._clock.now()
         when = now + delay
@@ -347,7 +349,7 @@ class TimerWheel:
         handle = TimerHandle(new_timer_id(), when, fn, args, priority, name)
         self._file(handle, tick)
         self._by_id[handle._id] = handle
-        self._live += 1
+        self.live += 1
         return handle
 
     def _schedule_periodic(
@@ -363,7 +365,7 @@ class TimerWheel:
         seconds = check_interval(interval)
         _check_timer_args(fn, priority, name)
         check_instance(missed, MissedTicks, "missed", "a MissedTicks")
-        if self._live >= self._limit:
+        if self.live >= self._limit:
             return self._failed()
         now = self._clock.now()
         when = now + seconds
@@ -373,7 +375,7 @@ class TimerWheel:
         handle = PeriodicTimer(new_timer_id(), when, fn, args, priority, name, seconds, missed)
         self._file(handle, tick)
         self._by_id[handle._id] = handle
-        self._live += 1
+        self.live += 1
         return handle
 
     def _failed(self) -> TimerHandle:
@@ -415,28 +417,27 @@ class TimerWheel:
         either the timer pending and counted, or cancelled and uncounted, never half of each.
         """
         slot = handle._slot
-        assert slot is not None
+        assert isinstance(slot, Slot)  # a handle's home is the wheel's Slot (a TimerSlot)
         self._unlink(slot)
         handle._slot = None
-        handle._fn = None  # a cancelled timer never runs: free what its callable holds
-        handle._args = ()
-        self._live -= 1
+        self.live -= 1
         self._dead += 1
-        if self._dead > self._live + _DEAD_SLACK:
+        handle._release()  # a cancelled timer never runs: free what its callable holds
+        if self._dead > self.live + _DEAD_SLACK:
             self._compact()
 
     def _retire(self, count: int) -> None:
         """Count `count` timers as no longer live (`_remove` does the same inline for one)."""
-        self._live -= count
+        self.live -= count
         self._dead += count
-        if self._dead > self._live + _DEAD_SLACK:
+        if self._dead > self.live + _DEAD_SLACK:
             self._compact()
 
     def _compact(self) -> None:
         """Rebuild the id map without the dead, once they outnumber the live: one pass over the
         map, amortised O(1) per timer that died."""
         by_id = self._by_id
-        self._by_id = {i: h for i, h in by_id.items() if h._slot is not None} if self._live else {}
+        self._by_id = {i: h for i, h in by_id.items() if h._slot is not None} if self.live else {}
         self._dead = 0
 
     def _unlink(self, slot: Slot) -> None:
@@ -480,8 +481,7 @@ class TimerWheel:
         if when == _INFINITY:
             raise _past_the_float_range("delay", delay, now)
         if isinstance(handle, PeriodicTimer):
-            handle._anchor = when
-            handle._count = 0
+            handle._restart(when)
         if when >= handle._when:
             # Later: rewrite in place; the old slot re-files it when it comes due.
             handle._when = when
@@ -489,7 +489,7 @@ class TimerWheel:
                 self._next_dirty = True
             return
         slot = handle._slot
-        assert slot is not None
+        assert isinstance(slot, Slot)
         self._unlink(slot)
         handle._when = when
         self._file(handle, self._deadline_tick(when))
@@ -621,8 +621,8 @@ class TimerWheel:
     def _check(self) -> None:
         """Assert the wheel's invariants (for tests)."""
         live = [h for h in self._by_id.values() if h._slot is not None]
-        assert len(live) == self._live <= self._max_timers
-        assert len(self._by_id) == self._live + self._dead
+        assert len(live) == self.live <= self._max_timers
+        assert len(self._by_id) == self.live + self._dead
         assert all(self._by_id[h._id] is h for h in live)
         for level in range(LEVELS):
             for index in range(SLOTS):
@@ -635,10 +635,10 @@ class TimerWheel:
         for special in (self._due, self._far):
             entries = [e[2] for e in self._far_heap] if special is self._far else special.entries
             assert special.live == len({id(h) for h in entries if h._slot is special})
-        assert sum(s.live for s in (*self._slots, self._due, self._far)) == self._live
+        assert sum(s.live for s in (*self._slots, self._due, self._far)) == self.live
         for handle in live:
             home = handle._slot
-            assert home is not None
+            assert isinstance(home, Slot)
             if home.level == _DUE or home is self._far:
                 continue
             start = self._slot_start(home)

@@ -33,11 +33,21 @@ MAX_PRIORITY: Final = 2**32
 """Priorities are unsigned 32-bit values, as in the reference system's ``Priority(u32)``."""
 
 
+def _require_int(value: object, name: str, expected: str) -> int:
+    """Return `value` if it is an `int` (not `bool`); else raise `TypeError` saying `expected`.
+
+    The one int check behind `check_priority`, `check_positive_int` and `check_int`.
+    """
+    if not isinstance(value, int) or isinstance(value, bool):
+        msg = f"{name} must be {expected}, got {value!r}"
+        raise TypeError(msg)
+    return value
+
+
 def check_priority(value: object, name: str = "priority") -> int:
     """Return `value` if it is a valid priority: an `int` (not `bool`) in ``[0, 2**32)``."""
-    if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)):
-        msg = f"{name} must be an int in [0, 2**32), got {value!r}"
-        raise TypeError(msg)
+    if type(value) is not int:  # the exact type first: the common case costs no call
+        value = _require_int(value, name, "an int in [0, 2**32)")
     if not 0 <= value < MAX_PRIORITY:
         msg = f"{name} must be in [0, 2**32), got {value!r}"
         raise ValueError(msg)
@@ -46,9 +56,7 @@ def check_priority(value: object, name: str = "priority") -> int:
 
 def check_positive_int(value: object, name: str) -> int:
     """Return `value` if it is an `int` (not `bool`) that is at least 1."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        msg = f"{name} must be an int >= 1, got {value!r}"
-        raise TypeError(msg)
+    value = _require_int(value, name, "an int >= 1")
     if value < 1:
         msg = f"{name} must be >= 1, got {value!r}"
         raise ValueError(msg)
@@ -103,7 +111,4 @@ def check_instance(value: object, expected: type | tuple[type, ...], name: str, 
 
 def check_int(value: object, name: str) -> int:
     """Return `value` if it is an `int` (not `bool`)."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        msg = f"{name} must be an int, got {value!r}"
-        raise TypeError(msg)
-    return value
+    return _require_int(value, name, "an int")

@@ -1,9 +1,11 @@
 """``python -m kernel.bench``: run the workloads and print the table (docs/performance.md).
 
 Options: ``--quick`` (small sizes, one round: a few seconds), ``--only P2,P5`` (pick workloads),
-``--json FILE`` (every row and the run's metadata), ``--plot FILE`` (instead of the table, draw
+``--json FILE`` (every row and the run's metadata), ``--compare BASE.json`` (after the table, each
+row beside the same row of a saved ``--json`` run, with the change and a flag for rows worse
+beyond the noise; see `kernel.bench.compare`), ``--plot FILE`` (instead of the table, draw
 per-operation cost against pending timers; needs the ``bench`` extra, matplotlib). A missed goal
-is reported in the table, never through the exit code.
+or a worse row is reported in the tables, never through the exit code.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Final
 
 from kernel.bench import (
+    compare,
     p1_tasks,
     p2_debounce,
     p3_fire,
@@ -47,7 +50,11 @@ WORKLOADS: Final[dict[str, Callable[[Settings], list[Row]]]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected workloads, print the table, and return 0 (goals missed or not)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.plot is not None and args.compare is not None:
+        parser.error("--compare compares the table's rows; --plot prints no table")
+    base = None if args.compare is None else _load_base(parser, args.compare)
     started = time.perf_counter()
     settings = Settings(quick=args.quick, progress=stderr_progress(started))
     if args.plot is not None:
@@ -67,7 +74,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_table(rows))
     if args.json is not None:
         write_json(args.json, rows, meta)
+    if base is not None:
+        now = [compare.Entry.from_row(row) for row in rows]
+        print(f"\nCompared with {args.compare} (ratio: lower is better):")
+        print(compare.format_comparison(compare.compare(base, now)))
     return 0
+
+
+def _load_base(parser: argparse.ArgumentParser, path: str) -> list[compare.Entry]:
+    """The saved run, read before measuring so a bad path fails at once (exit status 2)."""
+    try:
+        return compare.load(path)
+    except (OSError, ValueError) as error:
+        parser.error(f"--compare: {error}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,6 +100,11 @@ def _parser() -> argparse.ArgumentParser:
         help="run only these workloads (default: all)",
     )
     parser.add_argument("--json", metavar="FILE", help="also write every row to FILE as JSON")
+    parser.add_argument(
+        "--compare",
+        metavar="BASE.json",
+        help="after the table, compare each row with a run saved by --json",
+    )
     parser.add_argument(
         "--plot", metavar="FILE", help="draw per-op cost vs pending timers to FILE (PNG)"
     )

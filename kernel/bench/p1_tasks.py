@@ -48,7 +48,9 @@ def measure(settings: Settings) -> list[Row]:
             workload=workload.format(DEFAULT_BATCH),
             unit="ns",
             kernel=kernel["task"],
+            kernel_rounds=kernel.rounds["task"],
             anchor=anchor["task"],
+            anchor_rounds=anchor.rounds["task"],
             goal=GOAL,
         ),
         Row(
@@ -56,7 +58,9 @@ def measure(settings: Settings) -> list[Row]:
             workload=workload.format(LARGE_BATCH),
             unit="ns",
             kernel=large["task"],
+            kernel_rounds=large.rounds["task"],
             anchor=anchor["task"],
+            anchor_rounds=anchor.rounds["task"],
             goal=None,
         ),
     ]

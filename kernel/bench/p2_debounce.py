@@ -43,7 +43,9 @@ def measure(settings: Settings) -> list[Row]:
             workload="debounce keystroke: cancel + schedule_delayed(0.3) [ns per keystroke]",
             unit="ns",
             kernel=cancel["keystroke"],
+            kernel_rounds=cancel.rounds["keystroke"],
             anchor=anchor["keystroke"],
+            anchor_rounds=anchor.rounds["keystroke"],
             goal=GOAL,
         ),
         Row(
@@ -51,7 +53,9 @@ def measure(settings: Settings) -> list[Row]:
             workload="debounce keystroke: handle.reset(0.3) [ns per keystroke]",
             unit="ns",
             kernel=reset["keystroke"],
+            kernel_rounds=reset.rounds["keystroke"],
             anchor=anchor["keystroke"],
+            anchor_rounds=anchor.rounds["keystroke"],
             goal=GOAL,
         ),
     ]

@@ -46,7 +46,9 @@ def measure(settings: Settings) -> list[Row]:
             workload=f"fire one live timer, {n:,} pending, half cancelled [ns per fired timer]",
             unit="ns",
             kernel=kernel["fire"],
+            kernel_rounds=kernel.rounds["fire"],
             anchor=anchor["fire"],
+            anchor_rounds=anchor.rounds["fire"],
             goal=GOAL,
         )
     ]

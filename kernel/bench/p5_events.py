@@ -50,7 +50,9 @@ def measure(settings: Settings) -> list[Row]:
                 workload=f"queue_event + tick, dispatched to {k} handler(s) [ns per event]",
                 unit="ns",
                 kernel=kernel["event"],
+                kernel_rounds=kernel.rounds["event"],
                 anchor=anchor["event"],
+                anchor_rounds=anchor.rounds["event"],
                 goal=GOAL,
             )
         )

@@ -30,7 +30,9 @@ def measure(settings: Settings) -> list[Row]:
             workload="idle tick() vs a plain function call [ns per call]",
             unit="ns",
             kernel=kernel["call"],
+            kernel_rounds=kernel.rounds["call"],
             anchor=anchor["call"],
+            anchor_rounds=anchor.rounds["call"],
             goal=GOAL,
         )
     ]

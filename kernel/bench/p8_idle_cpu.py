@@ -46,7 +46,9 @@ def measure(settings: Settings) -> list[Row]:
             workload=f"CPU while run() waits {wait:g} s for a timer {TIMER_DELAY:g} s away [CPU s vs wall s]",
             unit="s",
             kernel=sample["cpu"],
+            kernel_rounds=sample.rounds["cpu"],
             anchor=sample["wall"],
+            anchor_rounds=sample.rounds["wall"],
             goal=GOAL,
         )
     ]

@@ -48,7 +48,9 @@ def measure(settings: Settings) -> list[Row]:
             workload=f"memory per pending one-shot timer, {n:,} timers [bytes per timer]",
             unit="bytes",
             kernel=kernel["bytes"],
+            kernel_rounds=kernel.rounds["bytes"],
             anchor=anchor["bytes"],
+            anchor_rounds=anchor.rounds["bytes"],
             goal=GOAL,
         )
     ]

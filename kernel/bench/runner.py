@@ -4,7 +4,8 @@ Every workload compares a kernel side with an anchor side measured in the same p
 is a *sample*: a callable that builds its own fixture, times only the operation under test, and
 returns ``{metric: value}``. `alternate` runs one warm-up of each side, then the sides in turn
 (A B A B …) for several rounds, with the cyclic GC collected before and disabled during each
-sample, and returns the median of every metric.
+sample, and returns, for each side, the median of every metric and its value in every round. A row
+keeps the rounds, so ``--compare`` can tell a change from the noise (`Row.spread`).
 """
 
 from __future__ import annotations
@@ -19,20 +20,24 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Final, TypeAlias, TypeVar
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Sequence
 
 __all__ = [
     "Row",
     "Sample",
     "Settings",
+    "Side",
     "alternate",
     "format_table",
+    "format_value",
     "metadata",
     "noop",
     "per_op",
+    "relative_spread",
     "stderr_progress",
     "write_json",
 ]
@@ -82,6 +87,23 @@ class Row:
     """The anchor side's median."""
     goal: float | None
     """The largest acceptable ``kernel / anchor``; None for a row that only informs."""
+    kernel_rounds: tuple[float, ...] = ()
+    """The kernel side's value in each timed round (empty if not recorded)."""
+    anchor_rounds: tuple[float, ...] = ()
+    """The anchor side's value in the same rounds, paired with `kernel_rounds`."""
+
+    def __post_init__(self) -> None:
+        """Check that the rounds pair up.
+
+        Raises:
+            ValueError: `kernel_rounds` and `anchor_rounds` are both given and differ in length.
+        """
+        if self.kernel_rounds and len(self.kernel_rounds) != len(self.anchor_rounds):
+            msg = (
+                f"Row {self.id!r}: kernel_rounds has {len(self.kernel_rounds)} values but"
+                f" anchor_rounds has {len(self.anchor_rounds)}; they must pair up"
+            )
+            raise ValueError(msg)
 
     @property
     def ratio(self) -> float:
@@ -89,13 +111,68 @@ class Row:
         return self.kernel / self.anchor
 
     @property
+    def spread(self) -> float | None:
+        """How much the ratio moved between rounds: `relative_spread` of the per-round ratios
+        (each round's kernel value ÷ its anchor value).
+
+        None with fewer than two recorded rounds (``--quick``, a single-episode workload).
+        """
+        ratios = [k / a for k, a in zip(self.kernel_rounds, self.anchor_rounds, strict=True)]
+        return relative_spread(ratios)
+
+    @property
     def ok(self) -> bool | None:
         """True if the ratio meets the goal, None when there is no goal."""
         return None if self.goal is None else self.ratio <= self.goal
 
     def as_dict(self) -> dict[str, object]:
-        """The row for ``--json``: every field plus `ratio` and `ok`."""
-        return {**dataclasses.asdict(self), "ratio": self.ratio, "ok": self.ok}
+        """The row for ``--json``: every field plus `ratio`, `ok` and `spread`."""
+        return {
+            **dataclasses.asdict(self),
+            "ratio": self.ratio,
+            "ok": self.ok,
+            "spread": self.spread,
+        }
+
+
+def relative_spread(values: Sequence[float]) -> float | None:
+    """The interquartile range of `values` as a fraction of their median's size.
+
+    Quartiles by `statistics.quantiles` with the inclusive method: with three values the IQR is
+    half their range, and one wild round among ten moves it little (a range would follow it).
+    None for fewer than two values or a zero median (no spread can be told).
+    """
+    if len(values) < 2:  # quartiles need two points
+        return None
+    middle = statistics.median(values)
+    if middle == 0:
+        return None
+    first, _, third = statistics.quantiles(values, n=4, method="inclusive")
+    return (third - first) / abs(middle)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Side(Mapping[str, float]):
+    """One side's results from `alternate`: reads as ``{metric: median}``, keeps every round."""
+
+    rounds: Mapping[str, tuple[float, ...]]
+    """Each metric's value in every timed round, in round order."""
+
+    def __getitem__(self, metric: str) -> float:
+        """The median of `metric` over the rounds.
+
+        Raises:
+            KeyError: the samples never returned `metric`.
+        """
+        return statistics.median(self.rounds[metric])
+
+    def __iter__(self) -> Iterator[str]:
+        """The metrics, in the order the samples first returned them."""
+        return iter(self.rounds)
+
+    def __len__(self) -> int:
+        """The number of metrics."""
+        return len(self.rounds)
 
 
 def alternate(
@@ -105,7 +182,7 @@ def alternate(
     *,
     rounds: int = ROUNDS,
     warmup: Sequence[Sample] | None = None,
-) -> list[dict[str, float]]:
+) -> list[Side]:
     """Run each side once to warm up, then all sides in turn for `rounds` rounds.
 
     Args:
@@ -116,7 +193,8 @@ def alternate(
         warmup: cheaper stand-ins for the warm-up (for samples that take seconds), else `sides`.
 
     Returns:
-        For each side, the median of each metric its samples returned.
+        For each side, every metric its samples returned: its median (``side[metric]``) and its
+        value in each round (``side.rounds[metric]``).
     """
     for sample in sides if warmup is None else warmup:
         _run(sample)
@@ -127,7 +205,7 @@ def alternate(
         for sample, collected in zip(sides, values, strict=True):
             for metric, value in _run(sample).items():
                 collected[metric].append(value)
-    return [{metric: statistics.median(v) for metric, v in side.items()} for side in values]
+    return [Side({metric: tuple(v) for metric, v in side.items()}) for side in values]
 
 
 def _run(sample: Sample) -> Mapping[str, float]:
@@ -156,13 +234,14 @@ def format_table(rows: Sequence[Row]) -> str:
         goal = "-" if row.goal is None else f"<= {row.goal:g}"
         ok = {None: "-", True: "yes", False: "NO"}[row.ok]
         lines.append(
-            f"| {row.id} {row.workload} | {_number(row.kernel)} {row.unit}"
-            f" | {_number(row.anchor)} {row.unit} | {row.ratio:#.3g} | {goal} | {ok} |"
+            f"| {row.id} {row.workload} | {format_value(row.kernel)} {row.unit}"
+            f" | {format_value(row.anchor)} {row.unit} | {row.ratio:#.3g} | {goal} | {ok} |"
         )
     return "\n".join(lines)
 
 
-def _number(value: float) -> str:
+def format_value(value: float) -> str:
+    """A value for the tables: thousands separated from 100 up, one decimal from 1, else 3 digits."""
     if value >= 100:
         return f"{value:,.0f}"
     if value >= 1:

@@ -1,18 +1,11 @@
-"""Test helpers: `ManualClock`, a clock that moves only when told to, and `ErrorCollector`.
-
-With a `ManualClock` a runtime is fully deterministic: `Runtime.advance()` walks virtual time from
-deadline to deadline, and nothing ever waits in real time for a timer.
-"""
+"""`ManualClock`: a `kernel.Clock` that moves only when a test tells it to (docs/testing.md)."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, final
+from typing import final
 
-if TYPE_CHECKING:
-    from kernel._core.reporting import ErrorReport
-
-__all__ = ["ErrorCollector", "ManualClock"]
+__all__ = ["ManualClock"]
 
 
 @final
@@ -81,29 +74,3 @@ def _check_time(value: object, name: str) -> float:
         msg = f"{name} must be finite, got {value!r}"
         raise ValueError(msg)
     return seconds
-
-
-@final
-class ErrorCollector:
-    """An error handler that keeps every `ErrorReport`, for tests to inspect.
-
-    Pass it as ``Runtime(error_handler=collector)`` or ``EventBus(error_handler=collector)``.
-    """
-
-    __slots__ = ("reports",)
-
-    def __init__(self) -> None:
-        self.reports: list[ErrorReport] = []
-        """The reports received so far, oldest first."""
-
-    def __call__(self, report: ErrorReport) -> None:
-        """Record `report`."""
-        self.reports.append(report)
-
-    def take(self) -> list[ErrorReport]:
-        """Return the reports so far and forget them."""
-        reports, self.reports = self.reports, []
-        return reports
-
-    def __repr__(self) -> str:
-        return f"<ErrorCollector reports={len(self.reports)}>"
