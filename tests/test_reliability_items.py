@@ -439,7 +439,6 @@ def test_item9_subscription_cancel_at_every_depth_is_all_or_nothing() -> None:
     assert outcomes == {True, False}
 
 
-@item(9)
 def test_item9_a_task_never_stays_running_whatever_the_depth() -> None:
     outcomes = set()
     for frames in range(HEADROOM):

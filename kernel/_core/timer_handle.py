@@ -239,8 +239,8 @@ class TimerHandle:
         self._fn = None
         self._args = ()
 
-    def _describe(self) -> str:
-        return describe_work(self._name, self._fn, f"Timer({self._id})")
+    def _describe(self, fn: object = None) -> str:
+        return describe_work(self._name, self._fn if fn is None else fn, f"Timer({self._id})")
 
     def __repr__(self) -> str:
         state = "failed" if self.failed else ("pending" if self._slot is not None else "done")
