@@ -21,13 +21,14 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Use kernel's pytest plugin even where the installed kernel predates its entry point.
+    """Use kernel's pytest plugin, registered here rather than through its entry point.
 
-    Once kernel is installed with the ``pytest11`` entry point, pytest has loaded the plugin as
-    ``kernel`` before this runs; registering the module a second time would be an error.
+    pyproject.toml's ``-p no:kernel`` blocks the ``pytest11`` entry point, which would import
+    kernel before pytest-cov starts and leave every module-level line unmeasured. Registered
+    from this conftest, the same module is imported while coverage runs.
     """
     if not config.pluginmanager.has_plugin("kernel"):
-        config.pluginmanager.register(kernel.testing.plugin, "kernel")
+        config.pluginmanager.register(kernel.testing.plugin, "kernel-suite")
 
 
 MakeRuntime = Callable[..., Runtime]

@@ -3,12 +3,24 @@ and leaves the runtime unchanged."""
 
 from __future__ import annotations
 
+import os
+import signal
+import tempfile
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from kernel import EventBus, MissedTicks, Runtime, RuntimeConfig, Task, TimerWheel
+from kernel import (
+    EventBus,
+    InvalidStateError,
+    MissedTicks,
+    Runtime,
+    RuntimeConfig,
+    Task,
+    TimerWheel,
+)
 from kernel.testing import ManualClock
 
 # The runtime is typed Any here on purpose: every call below passes a wrongly typed argument.
@@ -224,3 +236,298 @@ def test_an_int_too_large_for_a_float_is_not_a_finite_delay() -> None:
     runtime = Runtime(clock=ManualClock())
     with pytest.raises(ValueError, match=r"^delay must be finite, got 1000000"):
         runtime.schedule_delayed(10**400, print)
+
+
+# -- SPEC §12: I/O sources, signals, idle callbacks, worker threads ------------------------------
+
+
+def _closed_fd() -> int:
+    """An fd number that is not open (both ends of a fresh pipe, closed)."""
+    read_fd, write_fd = os.pipe()
+    os.close(read_fd)
+    os.close(write_fd)
+    return read_fd
+
+
+def _with_regular_file(call: Callable[[object], object]) -> object:
+    with tempfile.TemporaryFile() as f:
+        return call(f)
+
+
+def _with_dev_null(call: Callable[[int], object]) -> object:
+    fd = os.open(os.devnull, os.O_RDONLY)
+    try:
+        return call(fd)
+    finally:
+        os.close(fd)
+
+
+FD_TYPE = r"must be an int >= 0 or an object with fileno\(\), got "
+REFUSED = r"^fd \d+ cannot be watched: the selector refuses it \(epoll refuses regular files"
+
+
+def _fd_cases(method: str) -> list[tuple[str, Call, type[Exception], str]]:
+    add = f"add_{method}"
+    return [
+        (
+            f"{add}-bool",
+            lambda rt: getattr(rt, add)(True, print),
+            TypeError,
+            rf"^fd {FD_TYPE}True$",
+        ),
+        (
+            f"{add}-negative",
+            lambda rt: getattr(rt, add)(-3, print),
+            ValueError,
+            r"^fd must be >= 0, got -3$",
+        ),
+        (f"{add}-str", lambda rt: getattr(rt, add)("0", print), TypeError, rf"^fd {FD_TYPE}'0'$"),
+        (f"{add}-float", lambda rt: getattr(rt, add)(0.0, print), TypeError, rf"^fd {FD_TYPE}0.0$"),
+        (
+            f"{add}-closed",
+            lambda rt: getattr(rt, add)(_closed_fd(), print),
+            ValueError,
+            r"^fd must be an open file descriptor, got \d+ \(Bad file descriptor\)$",
+        ),
+        (
+            f"{add}-regular-file",
+            lambda rt: _with_regular_file(lambda f: getattr(rt, add)(f, print)),
+            ValueError,
+            REFUSED,
+        ),
+        (
+            f"{add}-dev-null",
+            lambda rt: _with_dev_null(lambda fd: getattr(rt, add)(fd, print)),
+            ValueError,
+            REFUSED,
+        ),
+        (
+            f"{add}-fn",
+            lambda rt: getattr(rt, add)(0, "print"),
+            TypeError,
+            r"^fn must be callable, got 'print'$",
+        ),
+        (
+            f"{add}-name",
+            lambda rt: getattr(rt, add)(0, print, name=3),
+            TypeError,
+            r"^name must be a str or None, got 3$",
+        ),
+        (
+            f"remove_{method}-bool",
+            lambda rt: getattr(rt, f"remove_{method}")(False),
+            TypeError,
+            rf"^fd {FD_TYPE}False$",
+        ),
+        (
+            f"remove_{method}-negative",
+            lambda rt: getattr(rt, f"remove_{method}")(-1),
+            ValueError,
+            r"^fd must be >= 0, got -1$",
+        ),
+    ]
+
+
+IO_CASES: list[tuple[str, Call, type[Exception], str]] = [
+    *_fd_cases("reader"),
+    *_fd_cases("writer"),
+    (
+        "add_signal_handler-SIGKILL",
+        lambda rt: rt.add_signal_handler(signal.SIGKILL, print),
+        ValueError,
+        r"^signum must be a catchable signal \(not SIGKILL or SIGSTOP\), got <Signals.SIGKILL: 9>$",
+    ),
+    (
+        "add_signal_handler-SIGSTOP",
+        lambda rt: rt.add_signal_handler(signal.SIGSTOP, print),
+        ValueError,
+        r"^signum must be a catchable signal \(not SIGKILL or SIGSTOP\), got <Signals.SIGSTOP",
+    ),
+    (
+        "add_signal_handler-invalid",
+        lambda rt: rt.add_signal_handler(-1, print),
+        ValueError,
+        r"^signum must be a valid signal number, got -1$",
+    ),
+    (
+        "add_signal_handler-bool",
+        lambda rt: rt.add_signal_handler(True, print),
+        TypeError,
+        r"^signum must be an int \(a signal number\), got True$",
+    ),
+    (
+        "add_signal_handler-fn",
+        lambda rt: rt.add_signal_handler(signal.SIGUSR1, None),
+        TypeError,
+        r"^fn must be callable, got None$",
+    ),
+    (
+        "add_signal_handler-name",
+        lambda rt: rt.add_signal_handler(signal.SIGUSR1, print, name=b"x"),
+        TypeError,
+        r"^name must be a str or None, got b'x'$",
+    ),
+    (
+        "remove_signal_handler-str",
+        lambda rt: rt.remove_signal_handler("SIGINT"),
+        TypeError,
+        r"^signum must be an int \(a signal number\), got 'SIGINT'$",
+    ),
+    (
+        "add_idle_callback-fn",
+        lambda rt: rt.add_idle_callback(5),
+        TypeError,
+        r"^fn must be callable, got 5$",
+    ),
+    (
+        "add_idle_callback-name",
+        lambda rt: rt.add_idle_callback(print, name=1.5),
+        TypeError,
+        r"^name must be a str or None, got 1.5$",
+    ),
+    (
+        "remove_idle_callback-str",
+        lambda rt: rt.remove_idle_callback("1"),
+        TypeError,
+        r"^callback_id must be an int, got '1'$",
+    ),
+    (
+        "remove_idle_callback-bool",
+        lambda rt: rt.remove_idle_callback(True),
+        TypeError,
+        r"^callback_id must be an int, got True$",
+    ),
+    (
+        "run_in_thread-fn",
+        lambda rt: rt.run_in_thread("job"),
+        TypeError,
+        r"^fn must be callable, got 'job'$",
+    ),
+    (
+        "run_in_thread-on_done",
+        lambda rt: rt.run_in_thread(print, on_done=[]),
+        TypeError,
+        r"^on_done must be callable, got \[\]$",
+    ),
+    (
+        "run_in_thread-name",
+        lambda rt: rt.run_in_thread(print, name=0),
+        TypeError,
+        r"^name must be a str or None, got 0$",
+    ),
+]
+
+
+def _os_state() -> tuple[object, ...]:
+    wakeup_fd = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(wakeup_fd)
+    return (
+        sorted(os.listdir("/proc/self/fd")),
+        wakeup_fd,
+        signal.getsignal(signal.SIGUSR1),
+        threading.active_count(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"), [c[1:] for c in IO_CASES], ids=[c[0] for c in IO_CASES]
+)
+def test_io_entry_points_reject_bad_input_and_change_nothing(
+    call: Call, error: type[Exception], message: str
+) -> None:
+    runtime = Runtime(clock=ManualClock())
+    runtime.boot()
+    idle_id = runtime.add_idle_callback(print)
+    before = (runtime.stats(), _os_state())
+    with pytest.raises(error, match=message):
+        call(runtime)
+    assert (runtime.stats(), _os_state()) == before
+    assert runtime.remove_idle_callback(idle_id)
+    assert not runtime.remove_idle_callback(idle_id + 1)  # nothing was added
+    runtime.close()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda rt, fd: rt.add_reader(fd, print),
+        lambda rt, fd: rt.add_writer(fd, print),
+        lambda rt, fd: rt.add_signal_handler(signal.SIGUSR1, print),
+        lambda rt, fd: rt.add_idle_callback(print),
+        lambda rt, fd: rt.run_in_thread(print),
+    ],
+    ids=["add_reader", "add_writer", "add_signal_handler", "add_idle_callback", "run_in_thread"],
+)
+@pytest.mark.parametrize("stop", ["shutdown", "emergency_stop"])
+def test_io_entry_points_refuse_terminal_states(
+    call: Callable[[Any, int], object], stop: str
+) -> None:
+    runtime = Runtime(clock=ManualClock())
+    runtime.boot()
+    getattr(runtime, stop)()
+    before = (runtime.stats(), _os_state())
+    with pytest.raises(InvalidStateError, match=r"^\w+\(\) called in (Stopping|Emergency) state"):
+        call(runtime, 0)
+    assert (runtime.stats(), _os_state()) == before
+    runtime.close()
+
+
+def test_signal_handlers_refuse_other_threads_and_change_nothing() -> None:
+    runtime = Runtime(clock=ManualClock())
+    runtime.boot()
+    before = (runtime.stats(), _os_state())
+    errors: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            runtime.add_signal_handler(signal.SIGUSR1, print)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=attempt)
+    thread.start()
+    thread.join(timeout=10.0)
+    assert not thread.is_alive()
+    assert [str(e) for e in errors] == [
+        "add_signal_handler() works only on the main thread (Python runs signal handlers there)"
+    ]
+    assert (runtime.stats(), _os_state()) == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error", "message"),
+    [
+        ("max_worker_threads", 0, ValueError, r"^max_worker_threads must be >= 1, got 0$"),
+        (
+            "max_worker_threads",
+            True,
+            TypeError,
+            r"^max_worker_threads must be an int >= 1, got True$",
+        ),
+        (
+            "max_worker_threads",
+            2.0,
+            TypeError,
+            r"^max_worker_threads must be an int >= 1, got 2.0$",
+        ),
+        ("thread_join_timeout", -1, ValueError, r"^thread_join_timeout must be >= 0, got -1$"),
+        (
+            "thread_join_timeout",
+            float("inf"),
+            ValueError,
+            r"^thread_join_timeout must be finite, got inf$",
+        ),
+        (
+            "thread_join_timeout",
+            False,
+            TypeError,
+            r"^thread_join_timeout must be a number of seconds \(int or float\), got False$",
+        ),
+    ],
+    ids=["workers-zero", "workers-bool", "workers-float", "join-negative", "join-inf", "join-bool"],
+)
+def test_new_config_fields_reject_bad_values(
+    field: str, value: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        RuntimeConfig(**{field: value})  # type: ignore[arg-type]

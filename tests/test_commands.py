@@ -222,6 +222,28 @@ def test_send_wakes_a_sleeping_run() -> None:
     assert result == [runtime.shutdown_report()]
 
 
+def test_channel_wait_with_skips_the_wait_when_a_command_is_waiting() -> None:
+    channel = CommandChannel()
+    waits: list[float | None] = []
+    channel.put(Shutdown())
+    channel.wait_with(waits.append, 1.0)
+    assert waits == []
+
+
+def test_channel_put_during_wait_with_calls_the_waker_only_then() -> None:
+    channel = CommandChannel()
+    woken: list[int] = []
+    channel.put(Shutdown())  # not waiting: no waker call
+    channel.take_all()
+    channel.wait_with(lambda timeout: channel.put(Shutdown()), None)  # no waker set: fine
+    channel.waker = lambda: woken.append(1)
+    channel.take_all()
+    channel.put(Shutdown())
+    channel.take_all()
+    channel.wait_with(lambda timeout: channel.put(Shutdown()), None)
+    assert woken == [1]
+
+
 @pytest.mark.parametrize("command", [Shutdown(), Emergency()], ids=["shutdown", "emergency"])
 def test_fieldless_commands_are_frozen_and_slotted(command: object) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError, match=r"^cannot assign to field 'x'$"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 
@@ -18,6 +19,8 @@ def test_config_defaults() -> None:
         "max_timers": 1024,
         "timer_resolution": 0.001,
         "drain_limit": 100_000,
+        "max_worker_threads": min(32, (os.cpu_count() or 1) + 4),
+        "thread_join_timeout": 5.0,
     }
 
 
@@ -35,6 +38,7 @@ INT_FIELDS = [
     "batch_size",
     "max_timers",
     "drain_limit",
+    "max_worker_threads",
 ]
 
 
@@ -83,3 +87,33 @@ def test_config_accepts_resolutions_in_range(value: float) -> None:
 def test_config_never_clamps_large_values() -> None:
     config = RuntimeConfig(work_queue_capacity=10**6, priority_queue_capacity=10**6)
     assert (config.work_queue_capacity, config.priority_queue_capacity) == (10**6, 10**6)
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        (-0.5, ValueError, r"^thread_join_timeout must be >= 0, got -0.5$"),
+        (float("inf"), ValueError, r"^thread_join_timeout must be finite, got inf$"),
+        (float("nan"), ValueError, r"^thread_join_timeout must be finite, got nan$"),
+        (
+            True,
+            TypeError,
+            r"^thread_join_timeout must be a number of seconds \(int or float\), got True$",
+        ),
+        (
+            "5",
+            TypeError,
+            r"^thread_join_timeout must be a number of seconds \(int or float\), got '5'$",
+        ),
+    ],
+    ids=["negative", "inf", "nan", "bool", "str"],
+)
+def test_config_rejects_bad_thread_join_timeout(
+    value: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        RuntimeConfig(thread_join_timeout=value)  # type: ignore[arg-type]
+
+
+def test_config_accepts_a_zero_thread_join_timeout() -> None:
+    assert RuntimeConfig(thread_join_timeout=0).thread_join_timeout == 0

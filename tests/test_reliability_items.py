@@ -38,11 +38,6 @@ if TYPE_CHECKING:
     from kernel import ErrorReport
 
 
-def item(number: int) -> pytest.MarkDecorator:
-    """Stage 1 of issue #8: the reproduction fails on today's code."""
-    return pytest.mark.xfail(strict=True, reason=f"issue #8 item {number}")
-
-
 @dataclass
 class Ping(Event):
     n: int = 0

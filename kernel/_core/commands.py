@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CommandChannel",
     "CommandSender",
+    "Completion",
     "Emergency",
     "QueueEvent",
     "RuntimeCommand",
@@ -74,6 +75,21 @@ RuntimeCommand: TypeAlias = Shutdown | Emergency | ScheduleTask | QueueEvent
 
 _COMMAND_TYPES = (Shutdown, Emergency, ScheduleTask, QueueEvent)
 
+
+@final
+class Completion:
+    """Not a command: a call the runtime makes on its own thread when it takes this item out.
+
+    Worker-thread completions travel the command channel in this wrapper, so they wake `run()`
+    and keep their order, without counting as commands (SPEC §17).
+    """
+
+    __slots__ = ("callback",)
+
+    def __init__(self, callback: Callable[[], object]) -> None:
+        self.callback = callback
+
+
 # Releases the GIL for one syscall; where the platform has no sched_yield (Windows), a wake-up
 # simply waits for the sender's next blocking call.
 _yield_gil: Final[Callable[[], None]] = getattr(os, "sched_yield", lambda: None)
@@ -89,40 +105,53 @@ class CommandChannel:
     the wait leaves the lock open, so the wait returns at once and no wake-up is lost.
     """
 
-    __slots__ = ("_queue", "_sleeping", "_wakeup", "empty", "on_put")
+    __slots__ = ("_queue", "_selecting", "_sleeping", "_wakeup", "empty", "on_put", "waker")
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[RuntimeCommand] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[RuntimeCommand | Completion] = queue.SimpleQueue()
         self._wakeup = threading.Lock()
         self._wakeup.acquire()  # held while no wake-up is pending
         self._sleeping = False  # True while the loop waits in `wait()`
         self.on_put: Callable[[], object] | None = None
         """Called on the sender's thread after each command, for hosts with their own loop."""
+        self._selecting = False  # True while the loop waits in `wait_with()`
+        self.waker: Callable[[], object] | None = None
+        """Wakes a loop waiting in `wait_with` (writes its wake-up fd); set by the I/O sources."""
         self.empty: Final = self._queue.empty
         """Return True if no command is waiting (a C call: the runtime asks on every tick)."""
 
-    def put(self, command: RuntimeCommand) -> None:
+    def put(self, command: RuntimeCommand | Completion) -> None:
         """Append `command` and wake a waiting loop; never blocks. Thread-safe."""
         self._queue.put(command)
-        try:
-            self._wakeup.release()
-        except RuntimeError:  # already released: a wake-up is pending anyway
-            pass
+        if self._selecting:
+            # The loop may be asleep in its selector: write the wake-up fd (only then, so an
+            # awake loop never pays for a syscall and a drain). The lock is not released: the
+            # loop is not waiting on it, and its next lock wait checks the queue first anyway.
+            waker = self.waker
+            if waker is not None:
+                waker()
+                _yield_gil()  # hand the GIL to the loop just woken, as below
         else:
-            if self._sleeping:
-                # Hand the GIL to the loop we just woke, as a self-pipe write would: otherwise
-                # it waits for this thread to block or for the 5 ms switch interval.
-                _yield_gil()
+            try:
+                self._wakeup.release()
+            except RuntimeError:  # already released: a wake-up is pending anyway
+                pass
+            else:
+                if self._sleeping:
+                    # Hand the GIL to the loop we just woke, as a self-pipe write would:
+                    # otherwise it waits for this thread to block or for the 5 ms switch
+                    # interval.
+                    _yield_gil()
         on_put = self.on_put
         if on_put is not None:
             on_put()
 
     def waiting(self) -> int:
-        """How many commands are waiting now (others may arrive meanwhile)."""
+        """How many items are waiting now (others may arrive meanwhile)."""
         return self._queue.qsize()
 
-    def take(self) -> RuntimeCommand:
-        """Remove and return the oldest command; call it only when `waiting()` says one is there.
+    def take(self) -> RuntimeCommand | Completion:
+        """Remove and return the oldest item; call it only when `waiting()` says one is there.
 
         Commands leave the channel one at a time, each just before it is applied: if applying
         one raises (a `KeyboardInterrupt`), every later command is still in the channel.
@@ -130,9 +159,9 @@ class CommandChannel:
         # Only the runtime's thread takes commands out, so a counted command is still there.
         return self._queue.get_nowait()
 
-    def take_all(self) -> list[RuntimeCommand]:
+    def take_all(self) -> list[RuntimeCommand | Completion]:
         """Remove and return every command sent so far, in the order sent."""
-        commands: list[RuntimeCommand] = []
+        commands: list[RuntimeCommand | Completion] = []
         empty, get = self._queue.empty, self._queue.get_nowait
         while not empty():
             commands.append(get())
@@ -152,6 +181,20 @@ class CommandChannel:
             return self._wakeup.acquire(True, -1 if timeout is None else timeout)
         finally:
             self._sleeping = False
+
+    def wait_with(self, wait: Callable[[float | None], object], timeout: float | None) -> None:
+        """Call ``wait(timeout)`` (a selector's wait) unless a command is already waiting.
+
+        While it runs, `put` calls `waker`, which must end `wait`. The flag is set before the
+        queue is checked, so a command put after the check always finds it set: no wake-up is
+        lost, and a loop that is awake is never written to.
+        """
+        self._selecting = True
+        try:
+            if self._queue.empty():
+                wait(timeout)
+        finally:
+            self._selecting = False
 
 
 @final

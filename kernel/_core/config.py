@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from typing import Final
 
-from kernel._core.validate import check_positive_int
+from kernel._core.validate import check_delay, check_positive_int
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_DRAIN_LIMIT",
     "DEFAULT_MAX_TIMERS",
     "DEFAULT_PRIORITY_QUEUE_CAPACITY",
+    "DEFAULT_THREAD_JOIN_TIMEOUT",
     "DEFAULT_TIMER_RESOLUTION",
     "DEFAULT_WORK_QUEUE_CAPACITY",
     "MAX_TIMER_RESOLUTION",
     "MIN_TIMER_RESOLUTION",
     "RuntimeConfig",
     "check_resolution",
+    "default_max_worker_threads",
 ]
 
 DEFAULT_WORK_QUEUE_CAPACITY: Final = 1024
@@ -34,6 +37,11 @@ DEFAULT_TIMER_RESOLUTION: Final = 0.001
 to span two years."""
 DEFAULT_DRAIN_LIMIT: Final = 100_000
 """Callbacks one STOPPING drain may run before the rest is abandoned: keeps shutdown finite."""
+DEFAULT_THREAD_JOIN_TIMEOUT: Final = 5.0
+"""Seconds a STOPPING drain waits for running worker-thread jobs, all together: long enough for
+a save to finish, short enough that a hung job cannot hold the exit for good."""
+MAX_WORKER_THREADS_CAP: Final = 32
+"""The stdlib's cap on its default pool size (`concurrent.futures.ThreadPoolExecutor`)."""
 MIN_TIMER_RESOLUTION: Final = 1e-6
 """Below a microsecond, float seconds cannot represent tick boundaries exactly for long uptimes."""
 MAX_TIMER_RESOLUTION: Final = 1.0
@@ -46,7 +54,13 @@ _INT_FIELDS: Final = (
     "batch_size",
     "max_timers",
     "drain_limit",
+    "max_worker_threads",
 )
+
+
+def default_max_worker_threads() -> int:
+    """The stdlib's default pool size: ``min(32, cpu_count + 4)``."""
+    return min(MAX_WORKER_THREADS_CAP, (os.cpu_count() or 1) + 4)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,11 +84,16 @@ class RuntimeConfig:
     """Seconds per wheel tick, in ``[1e-6, 1.0]``; deadlines round up to a multiple of it."""
     drain_limit: int = DEFAULT_DRAIN_LIMIT
     """Most callbacks (tasks plus event dispatches) one STOPPING drain runs."""
+    max_worker_threads: int = dataclasses.field(default_factory=default_max_worker_threads)
+    """Threads of the `Runtime.run_in_thread` pool (default ``min(32, cpu_count + 4)``)."""
+    thread_join_timeout: float = DEFAULT_THREAD_JOIN_TIMEOUT
+    """Seconds (finite, >= 0) the STOPPING drain waits, in real time, for running jobs."""
 
     def __post_init__(self) -> None:
         for field in _INT_FIELDS:
             check_positive_int(getattr(self, field), field)
         check_resolution(self.timer_resolution, "timer_resolution")
+        check_delay(self.thread_join_timeout, "thread_join_timeout")
 
 
 def check_resolution(value: object, name: str) -> None:

@@ -1,6 +1,8 @@
 """Driving a runtime: `run()`, `run_until_idle()` and `advance()` (docs/architecture.md).
 
-These use only the runtime's public surface, plus the command channel's blocking wait.
+These use only the runtime's public surface, plus the command channel's blocking wait, the I/O
+sources' selector wait, and the idle callbacks. `run()` has two wait modes: on the channel's lock
+while no reader, writer or signal handler is registered, else in the selector (SPEC §12).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from kernel._core.validate import check_delay, check_positive_int
 if TYPE_CHECKING:
     from kernel._core.clock import Clock, SteppableClock
     from kernel._core.commands import CommandChannel
+    from kernel._core.idle import IdleCallbacks
+    from kernel._core.selector import IoSources
     from kernel._core.stats import ShutdownReport
 
 __all__ = ["advance", "run", "run_until_idle"]
@@ -64,8 +68,14 @@ class Driven(Protocol):
         ...
 
 
-def run(runtime: Driven, channel: CommandChannel) -> ShutdownReport:
-    """Tick until the runtime stops; between ticks, sleep until a deadline or a command."""
+def run(
+    runtime: Driven, channel: CommandChannel, io: IoSources, idle: IdleCallbacks
+) -> ShutdownReport:
+    """Tick until the runtime stops; between ticks, sleep until a deadline, a command or I/O.
+
+    Before each wait (a clock jump on a `ManualClock` counts as one) the idle callbacks run;
+    if they made something ready, the loop ticks again instead of waiting.
+    """
     if runtime.state is RuntimeState.BOOTING:
         msg = "run() called in Booting state; call boot() first"
         raise InvalidStateError(msg)
@@ -74,11 +84,20 @@ def run(runtime: Driven, channel: CommandChannel) -> ShutdownReport:
         timeout = runtime.next_timeout()
         if timeout == 0.0:
             continue
+        if len(idle):
+            idle.run_all()
+            timeout = runtime.next_timeout()
+            if timeout == 0.0:
+                continue
         if timeout is not None and manual is not None:
+            if io.active and io.ready():
+                continue  # poll I/O at each step of virtual time, before the clock moves
             # Virtual time never waits in real time for a timer: jump to its deadline.
             deadline = runtime.timer_wheel.next_deadline()
             assert deadline is not None
             _move_to(manual, deadline)
+        elif io.active:
+            io.wait(None if timeout is None else min(timeout, MAX_WAIT))
         else:
             channel.wait(None if timeout is None else min(timeout, MAX_WAIT))
     report = runtime.shutdown_report()
@@ -99,8 +118,11 @@ def run_until_idle(runtime: Driven, max_ticks: int) -> int:
     return ticks
 
 
-def advance(runtime: Driven, seconds: float, max_ticks: int) -> None:
-    """Move virtual time forward by `seconds`, stopping at each deadline on the way."""
+def advance(runtime: Driven, seconds: float, max_ticks: int, io: IoSources) -> None:
+    """Move virtual time forward by `seconds`, stopping at each deadline on the way.
+
+    At each stop, while I/O sources exist, one tick polls them (without waiting) first.
+    """
     clock = steppable(runtime.clock)
     if clock is None:
         msg = f"advance() needs a clock with an advance() method, got {runtime.clock!r}"
@@ -109,14 +131,27 @@ def advance(runtime: Driven, seconds: float, max_ticks: int) -> None:
     if runtime.state is RuntimeState.BOOTING:
         _move_to(clock, target)
         return
-    run_until_idle(runtime, max_ticks)
+    _settle(runtime, max_ticks, io)
     wheel = runtime.timer_wheel
     # After run_until_idle() nothing is due, so the next deadline always lies ahead of the clock.
     while (deadline := wheel.next_deadline()) is not None and deadline <= target:
         _move_to(clock, deadline)
-        run_until_idle(runtime, max_ticks)
+        _settle(runtime, max_ticks, io)
     _move_to(clock, target)
+    _settle(runtime, max_ticks, io)
+
+
+def _settle(runtime: Driven, max_ticks: int, io: IoSources) -> None:
+    """Tick until nothing is ready, I/O sources included (polled without waiting)."""
     run_until_idle(runtime, max_ticks)
+    ticks = 0
+    while io.active and io.ready():
+        if ticks == max_ticks:
+            msg = f"I/O was still ready after max_ticks={max_ticks} ticks (a livelock?)"
+            raise LivelockError(msg)
+        runtime.tick()
+        run_until_idle(runtime, max_ticks)
+        ticks += 1
 
 
 def _move_to(clock: SteppableClock, when: float) -> None:

@@ -13,10 +13,31 @@ from kernel._core.executor import Executor
 from kernel._core.timer_handle import fire_into
 
 if TYPE_CHECKING:
+    from kernel._core.selector import IoSources
+    from kernel._core.signals import SignalHandlers
     from kernel._core.timer_wheel import TimerWheel
     from kernel._core.work_queue import WorkQueue
 
-__all__ = ["discard_async", "dispatch_async", "dispatch_events", "fire_timers", "run_tasks"]
+__all__ = [
+    "discard_async",
+    "dispatch_async",
+    "dispatch_events",
+    "fire_timers",
+    "poll_io",
+    "run_tasks",
+]
+
+
+def poll_io(io: IoSources, signals: SignalHandlers) -> int:
+    """The first phase of a RUNNING tick: ready readers and writers, then arrived signals.
+
+    The selector is asked without waiting; every ready source's callback runs once, in
+    registration order, then the callback of each signal that arrived since the last poll.
+
+    Returns:
+        How many callbacks ran.
+    """
+    return io.poll() + signals.run_pending()
 
 
 def fire_timers(wheel: TimerWheel, work: WorkQueue, now: float) -> int:

@@ -19,7 +19,9 @@ class ErrorReport:
     """One exception caught by the runtime, with where it happened."""
 
     phase: str
-    """Where it was caught: ``"task"``, ``"timer"``, ``"event"`` or ``"command"``."""
+    """Where it was caught: ``"task"``, ``"timer"``, ``"event"``, ``"command"``, ``"io"`` (a
+    reader, writer or signal callback, or a closed fd), ``"idle"`` or ``"thread"`` (``on_done``,
+    or a failed worker-thread job without one)."""
     exception: BaseException
     """The exception, with its ``__traceback__``."""
     callback: str

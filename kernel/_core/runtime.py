@@ -6,7 +6,8 @@ command channel, and `tick()` advances all of them by one step, in a fixed order
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+import dataclasses
+from typing import TYPE_CHECKING, Any, Final
 
 from typing_extensions import TypeVarTuple, Unpack
 
@@ -15,6 +16,7 @@ from kernel._core.clock import Clock, MonotonicClock
 from kernel._core.commands import (
     CommandChannel,
     CommandSender,
+    Completion,
     QueueEvent,
     ScheduleTask,
     Shutdown,
@@ -24,13 +26,17 @@ from kernel._core.driving import advance, run, run_until_idle
 from kernel._core.errors import InvalidStateError
 from kernel._core.event_queue import EventQueue
 from kernel._core.executor import Executor
-from kernel._core.phases import dispatch_async, dispatch_events, fire_timers, run_tasks
+from kernel._core.idle import IdleCallbacks
+from kernel._core.phases import dispatch_async, dispatch_events, fire_timers, poll_io, run_tasks
 from kernel._core.reporting import ErrorHandler, ErrorReporter
 from kernel._core.scope import EventScope
+from kernel._core.selector import READ, WRITE, IoSources
 from kernel._core.shutdown import StopProgress, stop
+from kernel._core.signals import SignalHandlers
 from kernel._core.state import TRANSITIONS, RuntimeState
 from kernel._core.stats import RuntimeStats, ShutdownReport
 from kernel._core.task import Priority, Task, describe_callable, enqueue
+from kernel._core.threads import WorkerThreads
 from kernel._core.timer_handle import MissedTicks, TimerHandle
 from kernel._core.timer_wheel import TimerWheel
 from kernel._core.validate import (
@@ -43,7 +49,10 @@ from kernel._core.validate import (
 from kernel._core.work_queue import WorkQueue
 
 if TYPE_CHECKING:
+    import concurrent.futures
     from collections.abc import Callable
+    from types import TracebackType
+    from typing import Self
 
 __all__ = ["Runtime"]
 
@@ -111,6 +120,10 @@ class Runtime:
         )
         self._executor = Executor(self._report)
         self._channel = CommandChannel()
+        self._io = IoSources(self._report, self._channel)
+        self._signals = SignalHandlers(self._io, self._report)
+        self._idle = IdleCallbacks(self._report)
+        self._threads = WorkerThreads(config.max_worker_threads, self._report, self._channel)
         self._batch_size = config.batch_size
         self._scope: EventScope | None = None
         self._render_pending = False
@@ -214,6 +227,7 @@ class Runtime:
             # Stop at once, even mid-batch: the running callback finishes and nothing after it.
             self._executor.halt()
             halt(self._bus)
+            self._threads.halt()
 
     # -- work -----------------------------------------------------------------------------------
 
@@ -411,10 +425,14 @@ class Runtime:
             if self._quit_requested:
                 self._settle_quit()
             if self._state is _RUNNING:
-                # The phases of SPEC §7, each only when its part holds something. The checks
-                # read the parts' documented read-only counters: an idle tick must cost little
-                # more than a call (PERF.md P6), and a tick for one event little more than its
-                # dispatch (P5).
+                # The phases of SPEC §7 and §12, each only when its part holds something. The
+                # checks read the parts' documented read-only counters: an idle tick must cost
+                # little more than a call (PERF.md P6), and a tick for one event little more
+                # than its dispatch (P5).
+                if self._io.active:
+                    poll_io(self._io, self._signals)
+                    if self.state is _EMERGENCY:  # an I/O callback stopped everything
+                        return True
                 if self._wheel.live:
                     self._timers_fired += fire_timers(self._wheel, self._work, self._clock.now())
                 if self._events.length:
@@ -446,6 +464,9 @@ class Runtime:
         channel = self._channel
         for _ in range(channel.waiting()):
             command = channel.take()
+            if command.__class__ is Completion:  # a worker's job finished: not a command
+                command.callback()
+                continue
             self._commands_processed += 1
             match command:
                 case ScheduleTask(task):
@@ -495,9 +516,15 @@ class Runtime:
                 self._stopping = StopProgress(
                     self._executor, self._events, self._bus, self._config.drain_limit
                 )
-            self._shutdown_report = stop(
+            progress = self._stopping
+            jobs_cancelled, jobs_abandoned = self._threads.stop(
+                draining=self._state is _STOPPING, timeout=self._config.thread_join_timeout
+            )
+            progress.thread_jobs_cancelled += jobs_cancelled
+            progress.thread_jobs_abandoned += jobs_abandoned
+            report = stop(
                 self._read_state,
-                self._stopping,
+                progress,
                 wheel=self._wheel,
                 events=self._events,
                 work=self._work,
@@ -506,6 +533,17 @@ class Runtime:
                 scope=self._scope,
                 ticks=self._ticks,
             )
+            self._shutdown_report = dataclasses.replace(
+                report,
+                thread_jobs_cancelled=progress.thread_jobs_cancelled,
+                thread_jobs_abandoned=progress.thread_jobs_abandoned,
+            )
+            self._release()
+
+    def _release(self) -> None:
+        """Release every OS resource: signal handlers first (they use the wake-up fd)."""
+        self._signals.close()
+        self._io.close()
 
     def _read_state(self) -> RuntimeState:
         return self._state
@@ -522,7 +560,7 @@ class Runtime:
         Raises:
             InvalidStateError: the runtime is still BOOTING.
         """
-        return run(self, self._channel)
+        return run(self, self._channel, self._io, self._idle)
 
     def run_until_idle(self, max_ticks: int = DEFAULT_MAX_TICKS) -> int:
         """Tick while something is ready now (`next_timeout() == 0.0`); return the tick count.
@@ -551,7 +589,7 @@ class Runtime:
             InvalidStateError: called from inside a tick (a task or handler).
         """
         self._refuse_inside_tick("advance")
-        advance(self, seconds, max_ticks)
+        advance(self, seconds, max_ticks, self._io)
 
     def _refuse_inside_tick(self, method: str) -> None:
         if self._in_tick:
@@ -594,6 +632,7 @@ class Runtime:
     def stats(self) -> RuntimeStats:
         """A frozen snapshot of the queues and every counter."""
         executor = self._executor
+        threads = self._threads
         return RuntimeStats(
             state=self._state,
             event_queue_len=len(self._events),
@@ -617,7 +656,195 @@ class Runtime:
             timers_fired=self._timers_fired,
             commands_processed=self._commands_processed,
             async_queue_len=self._bus.queue_len,
+            thread_jobs_submitted=threads.submitted,
+            thread_jobs_done=threads.done,
+            thread_jobs_failed=threads.failed,
+            thread_jobs_cancelled=threads.cancelled,
+            thread_jobs_running=threads.running,
         )
+
+    # -- I/O sources, signals, idle callbacks, worker threads (SPEC §12) -----------------------
+
+    def add_reader(
+        self, fd: Any, fn: Callable[[Unpack[Ts]], object], /, *args: *Ts, name: str | None = None
+    ) -> None:
+        """Call ``fn(*args)`` in the I/O phase of each RUNNING tick while `fd` is readable.
+
+        Level-triggered: a callback that does not read is called again next tick. A reader for
+        an fd that has one replaces it. Accepted in BOOTING and RUNNING. Remove a reader before
+        closing its fd: epoll forgets a closed fd silently. A callback that raises is reported
+        (``phase == "io"``) and stays registered.
+
+        Args:
+            fd: an int >= 0 or an object with ``fileno()`` (a socket, a file, ``sys.stdin``).
+
+        Raises:
+            InvalidStateError: the runtime is stopping or stopped.
+            TypeError: a bool or non-int `fd` without ``fileno()``, a non-callable `fn`, or a
+                non-str `name`.
+            ValueError: a negative or closed `fd`, or one the selector refuses (epoll refuses
+                regular files and ``/dev/null``).
+        """
+        self._check_accepting("add_reader")
+        self._io.add(READ, fd, fn, args, name)
+
+    def remove_reader(self, fd: Any) -> bool:
+        """Stop watching `fd` for reading; True if it had a reader. Effective at once.
+
+        Raises:
+            TypeError / ValueError: a bad `fd` (as `add_reader`; a closed fd is fine here).
+        """
+        return self._io.remove(READ, fd)
+
+    def add_writer(
+        self, fd: Any, fn: Callable[[Unpack[Ts]], object], /, *args: *Ts, name: str | None = None
+    ) -> None:
+        """Call ``fn(*args)`` in the I/O phase of each RUNNING tick while `fd` is writable.
+
+        As `add_reader`, for writability.
+        """
+        self._check_accepting("add_writer")
+        self._io.add(WRITE, fd, fn, args, name)
+
+    def remove_writer(self, fd: Any) -> bool:
+        """Stop watching `fd` for writing; True if it had a writer. Effective at once.
+
+        Raises:
+            TypeError / ValueError: a bad `fd`.
+        """
+        return self._io.remove(WRITE, fd)
+
+    def add_signal_handler(
+        self,
+        signum: int,
+        fn: Callable[[Unpack[Ts]], object],
+        /,
+        *args: *Ts,
+        name: str | None = None,
+    ) -> None:
+        """Call ``fn(*args)`` on the loop thread, in the I/O phase, after `signum` arrives.
+
+        Once per tick however many times the signal arrived since the last one. A second
+        handler for the same signal replaces the first; `remove_signal_handler` and the stop
+        restore the Python handler from before the first. Uses `signal.set_wakeup_fd` (or
+        chains if another party set it: docs/main_loop.md). Accepted in BOOTING and RUNNING.
+
+        Raises:
+            RuntimeError: not called on the main thread.
+            InvalidStateError: the runtime is stopping or stopped.
+            TypeError: a non-int `signum`, a non-callable `fn`, a non-str `name`.
+            ValueError: an invalid signal number, SIGKILL or SIGSTOP.
+        """
+        self._check_accepting("add_signal_handler")
+        self._signals.add(signum, fn, args, name)
+
+    def remove_signal_handler(self, signum: int) -> bool:
+        """Remove the handler of `signum`, restoring the previous one; True if there was one.
+
+        Raises:
+            RuntimeError: not called on the main thread.
+            TypeError / ValueError: a bad `signum`.
+        """
+        return self._signals.remove(signum)
+
+    def add_idle_callback(
+        self, fn: Callable[[Unpack[Ts]], object], /, *args: *Ts, name: str | None = None
+    ) -> int:
+        """Call ``fn(*args)`` each time `run()` finds nothing ready and is about to wait.
+
+        Idle callbacks run in registration order; work they create runs before the wait.
+        They are not work (`is_idle()` ignores them), and `tick()`, `advance()` and
+        `run_until_idle()` never call them. A raising one is reported (``phase == "idle"``)
+        and stays registered. This is where a TUI renders.
+
+        Returns:
+            The callback's id (from 1), for `remove_idle_callback`.
+
+        Raises:
+            InvalidStateError: the runtime is stopping or stopped.
+            TypeError: a non-callable `fn` or a non-str `name`.
+        """
+        self._check_accepting("add_idle_callback")
+        return self._idle.add(fn, args, name)
+
+    def remove_idle_callback(self, callback_id: int) -> bool:
+        """Remove an idle callback by id; True if it was registered.
+
+        Raises:
+            TypeError: `callback_id` is not an int.
+        """
+        return self._idle.remove(callback_id)
+
+    def run_in_thread(
+        self,
+        fn: Callable[[Unpack[Ts]], object],
+        /,
+        *args: *Ts,
+        on_done: Callable[[concurrent.futures.Future[Any]], object] | None = None,
+        name: str | None = None,
+    ) -> concurrent.futures.Future[Any]:
+        """Run ``fn(*args)`` on a worker thread; return its `concurrent.futures.Future`.
+
+        ``on_done(future)`` runs on the loop thread exactly once per job (returned, raised or
+        cancelled), in the first tick after the job finished, in completion order. A job that
+        raises without ``on_done`` is reported (``phase == "thread"``); an exception from
+        ``on_done`` is too. The pool (``max_worker_threads``) is created on first use. See
+        SPEC §12 for the shutdown rules (``thread_join_timeout``, cancelled, abandoned).
+
+        Raises:
+            InvalidStateError: the runtime is not RUNNING.
+            TypeError: `fn` or `on_done` is not callable, or `name` is not a str or None.
+        """
+        if self._state is not _RUNNING:
+            msg = f"run_in_thread() called in {self._state} state; jobs are accepted only while Running"
+            raise InvalidStateError(msg)
+        return self._threads.submit(fn, args, on_done, name)
+
+    def close(self) -> None:
+        """Stop at once if not stopped (EMERGENCY), run the terminal tick, release OS resources.
+
+        For a runtime that never ran to its end. Idempotent; a runtime that already stopped
+        keeps its state and report.
+
+        Raises:
+            InvalidStateError: called from inside a tick.
+        """
+        if not self._state.is_terminal:
+            self.emergency_stop()
+        if self._shutdown_report is None:
+            self.tick()
+        self._release()
+
+    def __enter__(self) -> Self:
+        """Boot (if BOOTING) and return the runtime."""
+        if self._state is _BOOTING:
+            self.boot()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Normal exit: `shutdown()` and tick until the terminal tick (the drain) ran. On an
+        exception: `emergency_stop()` and the terminal tick; the exception propagates. Either
+        way, OS resources are released."""
+        if exc_type is None:
+            self.shutdown()
+        else:
+            self.emergency_stop()
+        if self._shutdown_report is None:
+            self.tick()  # STOPPING or EMERGENCY now: this is the terminal tick
+        self._release()
+
+    def _check_accepting(self, what: str) -> None:
+        if self._state.is_terminal:
+            msg = (
+                f"{what}() called in {self._state} state;"
+                " it is accepted only while Booting or Running"
+            )
+            raise InvalidStateError(msg)
 
     def _current_tick(self) -> int:
         return self._ticks

@@ -36,7 +36,15 @@ class StopProgress:
     attempt did it; the drain's budget is what is left of `drain_limit`.
     """
 
-    __slots__ = ("_async_taken", "_queued_events", "_tasks_run", "drain_limit", "timers_cancelled")
+    __slots__ = (
+        "_async_taken",
+        "_queued_events",
+        "_tasks_run",
+        "drain_limit",
+        "thread_jobs_abandoned",
+        "thread_jobs_cancelled",
+        "timers_cancelled",
+    )
 
     def __init__(
         self, executor: Executor, events: EventQueue, bus: EventBus, drain_limit: int
@@ -46,6 +54,8 @@ class StopProgress:
         self._async_taken = bus.async_taken
         self.drain_limit = drain_limit
         self.timers_cancelled = 0
+        self.thread_jobs_cancelled = 0  # added up by the runtime, which stops the thread pool
+        self.thread_jobs_abandoned = 0
 
     def tasks_drained(self, executor: Executor) -> int:
         """Tasks run (returned or raised) since the stop began."""

@@ -53,6 +53,16 @@ class RuntimeStats:
     """Commands taken from the channel, whether applied, ignored or rejected."""
     async_queue_len: int
     """Events waiting in the bus's async queue."""
+    thread_jobs_submitted: int
+    """Jobs accepted by `Runtime.run_in_thread`."""
+    thread_jobs_done: int
+    """Jobs that returned or raised, counted when the loop thread handles their completion."""
+    thread_jobs_failed: int
+    """Jobs that raised (also in ``thread_jobs_done``), counted on the loop thread."""
+    thread_jobs_cancelled: int
+    """Jobs cancelled before they started (by their future, or at the stop)."""
+    thread_jobs_running: int
+    """Jobs that have started on a worker thread and not finished."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,3 +83,8 @@ class ShutdownReport:
     """Timers still pending at the stop, cancelled then."""
     ticks: int
     """``stats().ticks`` when the report was made."""
+    thread_jobs_cancelled: int = 0
+    """Worker-thread jobs not yet started at the stop, cancelled then."""
+    thread_jobs_abandoned: int = 0
+    """Worker-thread jobs still running when the stop stopped waiting: their ``on_done``
+    never runs."""

@@ -23,9 +23,13 @@ from kernel.bench import (
     p4_scaling,
     p5_events,
     p6_idle_tick,
+    p7_selector,
     p7_wakeup,
     p8_idle_cpu,
+    p8_idle_reader,
     p9_memory,
+    p10_io_wakeup,
+    p11_thread_roundtrip,
 )
 from kernel.bench.runner import Row, Settings, format_table, metadata, stderr_progress, write_json
 
@@ -44,6 +48,10 @@ WORKLOADS: Final[dict[str, Callable[[Settings], list[Row]]]] = {
     "P7": p7_wakeup.measure,
     "P8": p8_idle_cpu.measure,
     "P9": p9_memory.measure,
+    "P7S": p7_selector.measure,
+    "P8R": p8_idle_reader.measure,
+    "P10": p10_io_wakeup.measure,
+    "P11": p11_thread_roundtrip.measure,
 }
 """Every workload by its goal id in PERF.md, in the order they run."""
 
