@@ -45,10 +45,7 @@ def deadline_tick(when: float, hz: float) -> int:
     at = tick_time(tick, hz)
     if at >= when or (Fraction(when) - Fraction(at)) * Fraction(hz) <= noise + math.ulp(ticks) / 2:
         return tick
-    tick = math.ceil(Fraction(when) * Fraction(hz) - Fraction(TICK_TOLERANCE))
-    while tick_time(tick, hz) < when:
-        tick += 1
-    return tick
+    return math.ceil(Fraction(when) * Fraction(hz))  # exact: its time is never before `when`
 
 
 def now_tick(now: float, hz: float) -> int:

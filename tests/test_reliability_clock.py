@@ -24,7 +24,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from kernel import Runtime, RuntimeConfig, TimerHandle
+from kernel import MissedTicks, Runtime, RuntimeConfig, TimerHandle
 from kernel.testing import ManualClock
 
 from .liveness import bounded, scaled
@@ -202,3 +202,24 @@ def test_deadlines_near_the_float_range_fire_on_time(origin: float) -> None:
         rt.advance(delay)
     assert fired == [deadline]
     assert rt.is_idle()
+
+
+@pytest.mark.parametrize("origin", [1e12, 1e15, 2.0**40], ids=["1e12", "1e15", "2**40"])
+def test_a_delay_period_finer_than_the_clocks_float_step_fires_once_per_step(
+    origin: float,
+) -> None:
+    """1 µs periods where a float step of the clock is 122 µs or more: each step fires once."""
+    clock = ManualClock(origin)
+    rt = Runtime(RuntimeConfig(timer_resolution=1e-6), clock=clock)
+    rt.boot()
+    fired: list[float] = []
+    handle = rt.schedule_periodic(1e-6, lambda: fired.append(clock.now()), missed=MissedTicks.DELAY)
+    with bounded():
+        for _ in range(5):
+            clock.advance_to(math.nextafter(clock.now(), math.inf))
+            rt.tick()
+            rt.tick()
+    assert fired == sorted(set(fired))
+    assert len(fired) == 5
+    assert handle.deadline is not None
+    assert handle.deadline > clock.now()

@@ -466,6 +466,19 @@ def test_item10_a_deadline_past_the_float_range_is_refused_cleanly() -> None:
     assert rt.is_idle()
 
 
+def test_item10_a_period_or_reset_past_the_float_range_is_refused_cleanly() -> None:
+    rt, _ = runtime(ManualClock(1e308))
+    with pytest.raises(ValueError, match=r"^interval .*1\.7e\+308"):
+        rt.schedule_periodic(1.7e308, print)
+    handle = rt.schedule_delayed(1.0, print)
+    deadline = handle.deadline
+    with pytest.raises(ValueError, match=r"^delay .*1\.7e\+308"):
+        handle.reset(1.7e308)
+    assert handle.pending
+    assert handle.deadline == deadline
+    assert rt.stats().active_timers == 1
+
+
 def test_item10_never_early_at_a_far_origin_with_microsecond_ticks() -> None:
     clock = ManualClock(1e12)
     rt, _ = runtime(clock, RuntimeConfig(timer_resolution=1e-6))

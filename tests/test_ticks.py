@@ -8,6 +8,8 @@ import pytest
 
 from kernel._core.ticks import TickScale
 
+from .strategies import now_tick as model_now_tick
+
 
 @pytest.mark.parametrize(
     ("when", "tick"),
@@ -84,3 +86,17 @@ def test_non_finite_times_are_refused(bad: float) -> None:
         scale.deadline_tick(bad)
     with pytest.raises(ValueError, match=r"^now must be a finite time, got"):
         scale.now_tick(bad)
+
+
+@pytest.mark.parametrize(
+    ("resolution", "now"),
+    [(1e-6, 1045076810085359.8), (1e-6, 1550118016632.2502), (0.0007, 3.3e13 * 1.37)],
+    ids=["1e15-us", "1.5e12-us", "far-inexact-resolution"],
+)
+def test_now_tick_is_the_last_tick_at_or_before_now_where_floats_are_coarse(
+    resolution: float, now: float
+) -> None:
+    scale = TickScale(resolution)
+    tick = scale.now_tick(now)
+    assert scale.seconds(tick) <= now < scale.seconds(tick + 1)
+    assert tick == model_now_tick(now, scale.hz)

@@ -82,12 +82,9 @@ class TickScale:
                 # Forgiven: the noise, plus the product's own rounding (half an ulp of it).
                 if at >= when or (when - at) * hz <= noise + 0.5 * math.ulp(ticks):
                     return tick
-        # Floats could not tell the ticks apart: the exact product names the tick, and if its
-        # time still rounds to before `when`, the first tick whose time does not.
-        tick = _exact_ticks(when, hz, "when", -TICK_TOLERANCE, up=True)
-        if self.seconds(tick) < when:
-            tick = self._first_tick_at_or_after(tick, when)
-        return tick
+        # Floats could not tell the ticks apart: the exact product names the tick. Its exact time
+        # is at or after `when`, so its time correctly rounded is too (`when` is a float).
+        return _exact_ticks(when, hz, "when", up=True)
 
     def now_tick(self, now: float) -> int:
         """The last tick whose time (`seconds`) is at or before `now`.
@@ -155,9 +152,9 @@ class TickScale:
         return f"TickScale(resolution={self.resolution!r})"
 
 
-def _exact_ticks(time: float, hz: float, name: str, noise: float = 0.0, *, up: bool = False) -> int:
-    """``floor(time * hz + noise)`` (``ceil`` if `up`) computed exactly, where floats cannot
-    tell ticks apart.
+def _exact_ticks(time: float, hz: float, name: str, *, up: bool = False) -> int:
+    """``floor(time * hz)`` (``ceil`` if `up`) computed exactly, where floats cannot tell ticks
+    apart.
 
     Raises:
         ValueError: `time` is not finite.
@@ -165,5 +162,5 @@ def _exact_ticks(time: float, hz: float, name: str, noise: float = 0.0, *, up: b
     if not math.isfinite(time):
         msg = f"{name} must be a finite time, got {time!r}"
         raise ValueError(msg)
-    exact = Fraction(time) * Fraction(hz) + Fraction(noise)
+    exact = Fraction(time) * Fraction(hz)
     return math.ceil(exact) if up else math.floor(exact)
