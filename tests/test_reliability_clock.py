@@ -177,6 +177,12 @@ def test_backwards_clock_never_fires_early_nor_loses_a_timer() -> None:
     clock.value = 5.0
     second = rt.schedule_delayed(1.0, lambda: fired.append(("second", clock.now())))  # at 6
     assert second.deadline == 6.0
+    # Nothing fires before the furthest time the wheel has seen (10.0): a loop waits for it
+    # instead of spinning on a timer reported due that no tick can fire.
+    clock.value = 6.0
+    assert rt.next_timeout() == 4.0
+    rt.tick()
+    assert fired == []
     with bounded():
         for now in (5.0, 5.5, 6.0, 9.0, 11.0, 12.0):
             clock.value = now

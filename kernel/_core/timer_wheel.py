@@ -247,10 +247,17 @@ class TimerWheel:
         return None if tick is None else self._tick_seconds(tick)
 
     def seconds_until_next(self, now: float) -> float | None:
-        """Seconds from `now` to the earliest deadline: 0.0 if a timer is due, None if none."""
+        """Seconds from `now` to the earliest deadline: 0.0 if a timer is due, None if none.
+
+        Nothing fires before the wheel's position (the furthest time `expire` has seen): after a
+        clock that went backwards, the wait runs to that position, so a loop sleeps instead of
+        ticking in vain until the clock comes round again.
+        """
         tick = self.next_tick()
         if tick is None:
             return None
+        if tick < self._elapsed:
+            tick = self._elapsed
         if tick <= self._now_tick(now):
             return 0.0
         return self._tick_seconds(tick) - now
