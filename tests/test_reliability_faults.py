@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import pytest
 
-from kernel import EventResult, MissedTicks, Runtime, Task, TaskState
+from kernel import EventResult, MissedTicks, Runtime, Task, TaskState, TimerHandle
 from kernel.testing import ErrorCollector, ManualClock
 
 from .liveness import bounded
+from .stack_depth import HEADROOM, at_depth, recursion_limit_above_here
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -305,3 +306,44 @@ def test_fault_matrix_covers_every_combination() -> None:
     assert len(FAULT_CASES) == len(KINDS) * len(SHAPES) * len(EXCEPTIONS) - len(
         NOT_APPLICABLE
     ) * len(EXCEPTIONS)
+
+
+TIMER_OPERATIONS: Final = ("reset-earlier", "reset-later", "schedule", "schedule-periodic")
+
+
+def _timer_operation_at_depth(operation: str, frames: int) -> bool:
+    """Run one timer operation `frames` deeper under a low recursion limit; check the wheel."""
+    rt = Runtime(clock=ManualClock())
+    rt.boot()
+    fired: list[str] = []
+    rt.schedule_delayed(3.0, fired.append, "neighbour")
+    handle = rt.schedule_delayed(2.0, fired.append, "handle")
+    made: list[TimerHandle] = []
+    calls: dict[str, Callable[[], object]] = {
+        "reset-earlier": lambda: handle.reset(0.5),
+        "reset-later": lambda: handle.reset(5.0),
+        "schedule": lambda: made.append(rt.schedule_delayed(1.0, fired.append, "new")),
+        "schedule-periodic": lambda: made.append(rt.schedule_periodic(1.0, fired.append, "new")),
+    }
+    with recursion_limit_above_here():
+        done = at_depth(frames, calls[operation])
+    assert len(rt.timer_wheel) == 2 + len(made)
+    if operation.startswith("reset"):
+        expected = (0.5 if operation == "reset-earlier" else 5.0) if done else 2.0
+        assert handle.deadline == expected
+    with bounded():
+        rt.advance(1.0)
+        for timer in made:
+            timer.cancel()  # a periodic timer would fire for ever; a fired one-shot says False
+        rt.advance(10.0)
+    assert sorted(fired) == sorted(["neighbour", "handle"] + ["new"] * len(made))
+    assert rt.is_idle()
+    return done
+
+
+@pytest.mark.parametrize("operation", TIMER_OPERATIONS)
+def test_timer_operations_at_every_stack_depth_are_all_or_nothing(operation: str) -> None:
+    """A RecursionError landing anywhere in a timer operation leaves the wheel whole: the
+    operation happened or it did not, every timer still fires once, and the wheel empties."""
+    outcomes = {_timer_operation_at_depth(operation, frames) for frames in range(HEADROOM)}
+    assert outcomes == {True, False}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 import tracemalloc
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,10 +29,10 @@ from kernel import (
 from kernel.testing import ErrorCollector, ManualClock
 
 from .liveness import bounded
+from .stack_depth import HEADROOM, at_depth, recursion_limit_above_here
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from types import FrameType
 
     from kernel import ErrorReport
 
@@ -356,44 +355,6 @@ def test_item8_process_queue_from_its_own_handler() -> None:
 
 
 # -- 9. a RecursionError inside kernel's own frames ----------------------------------------------
-
-HEADROOM: Final = 60
-"""Frames above the current depth the sweeps allow: enough for every kernel call chain."""
-
-
-def current_depth() -> int:
-    frame: FrameType | None = sys._getframe()
-    depth = 0
-    while frame is not None:
-        depth += 1
-        frame = frame.f_back
-    return depth
-
-
-def at_depth(frames: int, fn: Callable[[], object]) -> bool:
-    """Call `fn` `frames` frames deeper; True if it returned, False on a RecursionError
-    (from `fn`, or from the descent itself when `frames` alone passes the limit)."""
-    try:
-        return _descend(frames, fn)
-    except RecursionError:
-        return False
-
-
-def _descend(frames: int, fn: Callable[[], object]) -> bool:
-    if frames:
-        return _descend(frames - 1, fn)
-    fn()
-    return True
-
-
-@contextmanager
-def recursion_limit_above_here(headroom: int = HEADROOM) -> Iterator[None]:
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(current_depth() + headroom)
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
 
 
 def test_item9_timer_cancel_at_every_depth_leaves_a_consistent_wheel() -> None:
