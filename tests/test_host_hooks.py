@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import select
 import selectors
+import signal
 import socket
 import threading
 from typing import TYPE_CHECKING
@@ -79,6 +80,10 @@ def test_io_fileno_is_none_until_a_source_exists_and_after_close(
     fd = rt.io_fileno()
     assert isinstance(fd, int)
     assert fd not in {pair[0].fileno(), pair[1].fileno()}
+    assert rt.remove_reader(pair[0])
+    assert rt.io_fileno() is None  # an idle selector is not worth watching
+    rt.add_writer(pair[0], lambda: None)
+    assert rt.io_fileno() == fd
     rt.close()
     assert rt.io_fileno() is None
 
@@ -101,7 +106,7 @@ def test_io_fileno_is_readable_while_a_reader_is_ready(
 
 def test_io_sources_fileno_refuses_a_selector_without_one() -> None:
     io = IoSources(lambda *_: None, CommandChannel(), selectors.SelectSelector)
-    io.open()
+    io.hold()
     with pytest.raises(NotImplementedError, match=r"^SelectSelector has no fd"):
         io.fileno()
     io.close()
@@ -177,3 +182,24 @@ def test_wait_refuses_inside_a_tick(make_runtime: MakeRuntime, errors: ErrorColl
     rt.tick()
     (report,) = errors.take()
     assert str(report.exception) == "wait() called from inside a tick"
+
+
+def test_a_signal_wakes_the_selector_after_another_party_took_the_wakeup_fd(
+    rt: Runtime, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    """A loop started after the runtime (uvloop) may replace the process's signal wake-up fd:
+    the runtime's own selector must still wake, so a host watching `io_fileno()` ticks."""
+    seen: list[int] = []
+    rt.add_signal_handler(signal.SIGUSR2, seen.append, 1)
+    fd = rt.io_fileno()
+    assert fd is not None
+    pair[1].setblocking(False)
+    ours = signal.set_wakeup_fd(pair[1].fileno(), warn_on_full_buffer=False)
+    try:
+        signal.raise_signal(signal.SIGUSR2)
+        assert readable(fd)
+        rt.tick()
+        assert seen == [1]
+    finally:
+        signal.set_wakeup_fd(ours)
+        rt.close()

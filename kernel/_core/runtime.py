@@ -829,13 +829,14 @@ class Runtime:
         return self._idle.run_all()
 
     def io_fileno(self) -> int | None:
-        """The fd of the runtime's selector, for a host loop to watch; None while it has none.
+        """The fd of the runtime's selector, for a host loop to watch; None while nothing needs it.
 
-        It is readable whenever one of the runtime's readers or writers is ready, a handled
-        signal arrived, or a command was sent while the runtime waits in `wait()`; the next
-        `tick()` polls the sources. The selector is created by the first `add_reader`,
+        It is readable whenever one of the runtime's readers or writers is ready or a handled
+        signal arrived; the next `tick()` polls the sources. None while no reader, writer or
+        signal handler is registered. The selector is created by the first `add_reader`,
         `add_writer` or `add_signal_handler` and closed at the terminal tick, so a host reads
-        this again after each tick and stops watching the old fd before the terminal tick.
+        this again after each tick; watching a ``os.dup()`` of it keeps the host safe from the
+        number being reused after the close.
 
         Raises:
             NotImplementedError: the platform's selector has no fd (``select()`` on Windows).

@@ -158,13 +158,16 @@ class IoSources:
         return removed
 
     def fileno(self) -> int | None:
-        """The selector's own fd (readable while a watched fd is ready), or None while closed.
+        """The selector's own fd (readable while a watched fd is ready), or None while not `active`.
+
+        None while no source or hold exists: a stale wake-up byte in an idle selector must not
+        make a host loop that watches this fd spin.
 
         Raises:
             NotImplementedError: the selector has no fd of its own (`select()` on Windows).
         """
         selector = self._selector
-        if selector is None:
+        if selector is None or not self.active:
             return None
         fileno = getattr(selector, "fileno", None)
         if fileno is None:
