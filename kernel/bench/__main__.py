@@ -23,6 +23,8 @@ from kernel.bench import (
     p7_wakeup,
     p8_idle_cpu,
     p9_memory,
+    p12_asyncio_host,
+    p13_urwid_host,
 )
 from kernel.bench.runner import Row, Settings, format_table, metadata, stderr_progress, write_json
 
@@ -41,6 +43,8 @@ WORKLOADS: Final[dict[str, Callable[[Settings], list[Row]]]] = {
     "P7": p7_wakeup.measure,
     "P8": p8_idle_cpu.measure,
     "P9": p9_memory.measure,
+    "P12": p12_asyncio_host.measure,
+    "P13": p13_urwid_host.measure,
 }
 """Every workload by its goal id in PERF.md, in the order they run."""
 
