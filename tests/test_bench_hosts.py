@@ -4,11 +4,13 @@ tests/test_bench.py (which runs them with every package installed)."""
 from __future__ import annotations
 
 import sys
-
-import pytest
+from typing import TYPE_CHECKING
 
 from kernel.bench import p12_asyncio_host, p13_urwid_host
 from kernel.bench.runner import Settings
+
+if TYPE_CHECKING:
+    import pytest
 
 
 def quick() -> Settings:
