@@ -61,7 +61,7 @@ def test_nothing_private_leaks() -> None:
     }
     assert public == set(kernel.__all__)
     modules = {name for name, value in vars(kernel).items() if isinstance(value, types.ModuleType)}
-    assert all(name.startswith("_") or name in {"testing", "bench"} for name in modules)
+    assert all(name.startswith("_") or name in {"testing", "bench", "hosts"} for name in modules)
 
 
 def test_testing_exports() -> None:
