@@ -23,7 +23,7 @@ from kernel._core.commands import (
     Shutdown,
 )
 from kernel._core.config import RuntimeConfig
-from kernel._core.driving import advance, run, run_until_idle
+from kernel._core.driving import advance, run, run_until_idle, wait_between_ticks
 from kernel._core.errors import InvalidStateError
 from kernel._core.event_queue import EventQueue
 from kernel._core.executor import Executor
@@ -32,7 +32,7 @@ from kernel._core.phases import dispatch_async, dispatch_events, fire_timers, po
 from kernel._core.reporting import ErrorHandler, ErrorReporter
 from kernel._core.scope import EventScope
 from kernel._core.selector import READ, WRITE, IoSources
-from kernel._core.shutdown import stop
+from kernel._core.shutdown import StopProgress, stop
 from kernel._core.signals import SignalHandlers
 from kernel._core.state import TRANSITIONS, RuntimeState
 from kernel._core.stats import RuntimeStats, ShutdownReport
@@ -42,6 +42,7 @@ from kernel._core.timer_handle import MissedTicks, TimerHandle
 from kernel._core.timer_wheel import ScheduleTimer, TimerWheel
 from kernel._core.validate import (
     check_callable,
+    check_delay,
     check_instance,
     check_int,
     check_priority,
@@ -130,6 +131,7 @@ class Runtime:
         self._quit_requested = False
         self._in_tick = False
         self._shutdown_report: ShutdownReport | None = None
+        self._stopping: StopProgress | None = None  # the first terminal tick, once begun
         self._ticks = 0
         self._tasks_rejected = 0
         self._events_rejected = 0
@@ -457,7 +459,14 @@ class Runtime:
             self._in_tick = False
 
     def _apply_commands(self) -> None:
-        for command in self._channel.take_all():
+        """Apply the commands sent before this tick, in order, one at a time.
+
+        Each leaves the channel just before it is applied and is counted then, so whatever
+        escapes from applying one (an interrupt) leaves every later one queued for the next tick.
+        """
+        channel = self._channel
+        for _ in range(channel.waiting()):
+            command = channel.take()
             if command.__class__ is Completion:  # a worker's job finished: not a command
                 command.callback()
                 continue
@@ -480,11 +489,16 @@ class Runtime:
             self._report("command", exc, task._describe())
 
     def _apply_queue_event(self, event: object) -> None:
+        # Reading the event's priority runs the sender's code: whatever it raises, the event
+        # is refused and counted (and reported, unless it is an interrupt, which goes on).
         try:
             self.queue_event(event)
-        except (TypeError, ValueError) as exc:
+        except Exception as exc:
             self._events_rejected += 1
             self._report("command", exc, describe_callable(type(event)))
+        except BaseException:
+            self._events_rejected += 1
+            raise
 
     def _settle_quit(self) -> None:
         """Honour `HandlerContext.request_quit` at the end of a phase."""
@@ -494,28 +508,38 @@ class Runtime:
     # -- stopping and driving -------------------------------------------------------------------
 
     def _stop(self) -> None:
-        """The first terminal tick: drain (STOPPING) or abandon (EMERGENCY), then report."""
+        """The first terminal tick: drain (STOPPING) or abandon (EMERGENCY), then report.
+
+        Interrupted (a drained task raising `KeyboardInterrupt`), it leaves no report, and the
+        next terminal tick resumes from the same `StopProgress`.
+        """
         if self._shutdown_report is None:
             self._quit_requested = False
-            state = self._state
+            if self._stopping is None:
+                self._stopping = StopProgress(
+                    self._executor, self._events, self._bus, self._config.drain_limit
+                )
+            progress = self._stopping
             jobs_cancelled, jobs_abandoned = self._threads.stop(
-                draining=state is _STOPPING, timeout=self._config.thread_join_timeout
+                draining=self._state is _STOPPING, timeout=self._config.thread_join_timeout
             )
+            progress.thread_jobs_cancelled += jobs_cancelled
+            progress.thread_jobs_abandoned += jobs_abandoned
             report = stop(
-                state,
+                self._read_state,
+                progress,
                 wheel=self._wheel,
                 events=self._events,
                 work=self._work,
                 bus=self._bus,
                 executor=self._executor,
                 scope=self._scope,
-                drain_limit=self._config.drain_limit,
                 ticks=self._ticks,
             )
             self._shutdown_report = dataclasses.replace(
                 report,
-                thread_jobs_cancelled=jobs_cancelled,
-                thread_jobs_abandoned=jobs_abandoned,
+                thread_jobs_cancelled=progress.thread_jobs_cancelled,
+                thread_jobs_abandoned=progress.thread_jobs_abandoned,
             )
             self._release()
 
@@ -523,6 +547,9 @@ class Runtime:
         """Release every OS resource: signal handlers first (they use the wake-up fd)."""
         self._signals.close()
         self._io.close()
+
+    def _read_state(self) -> RuntimeState:
+        return self._state
 
     def run(self) -> ShutdownReport:
         """Tick until the runtime stops, sleeping between ticks; return the `ShutdownReport`.
@@ -813,6 +840,58 @@ class Runtime:
         if self._shutdown_report is None:
             self.tick()  # STOPPING or EMERGENCY now: this is the terminal tick
         self._release()
+
+    # -- host drivers (SPEC §13): the parts of run() a loop that owns the wait needs ------------
+
+    def run_idle_callbacks(self) -> int:
+        """Call the idle callbacks now, as `run()` does when it finds nothing ready; return how many.
+
+        For drivers that own the wait (`kernel.hosts`): call it when `next_timeout()` is not
+        ``0.0`` and the driver is about to wait, then re-check `next_timeout()` (the callbacks
+        may have made work ready). Same rules as in `run()`: registration order, a raising
+        callback is reported (``phase == "idle"``) and stays registered.
+
+        Raises:
+            InvalidStateError: called from inside a tick.
+        """
+        if self._in_tick:
+            msg = "run_idle_callbacks() called from inside a tick"
+            raise InvalidStateError(msg)
+        return self._idle.run_all()
+
+    def io_fileno(self) -> int | None:
+        """The fd of the runtime's selector, for a host loop to watch; None while nothing needs it.
+
+        It is readable whenever one of the runtime's readers or writers is ready or a handled
+        signal arrived; the next `tick()` polls the sources. None while no reader, writer or
+        signal handler is registered. The selector is created by the first `add_reader`,
+        `add_writer` or `add_signal_handler` and closed at the terminal tick, so a host reads
+        this again after each tick; watching a ``os.dup()`` of it keeps the host safe from the
+        number being reused after the close.
+
+        Raises:
+            NotImplementedError: the platform's selector has no fd (``select()`` on Windows).
+        """
+        return self._io.fileno()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until something may be ready, or `timeout` seconds pass (None: no limit).
+
+        The wait `run()` does between ticks, in real time on any clock: it ends when a reader
+        or writer is ready, a handled signal arrives, a `CommandSender` sends, a thread job
+        finishes, or the timeout passes. It may return early; callers `tick()` and re-check
+        `next_timeout()`. For drivers that own their loop (``kernel.hosts.urwid``).
+
+        Raises:
+            TypeError / ValueError: `timeout` is not None or a finite number >= 0.
+            InvalidStateError: called from inside a tick.
+        """
+        if timeout is not None:
+            timeout = check_delay(timeout, "timeout")
+        if self._in_tick:
+            msg = "wait() called from inside a tick"
+            raise InvalidStateError(msg)
+        wait_between_ticks(self._channel, self._io, timeout)
 
     def _check_accepting(self, what: str) -> None:
         if self._state.is_terminal:

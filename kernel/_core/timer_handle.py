@@ -189,7 +189,8 @@ class TimerHandle:
 
         Raises:
             TypeError: `delay` is not a number.
-            ValueError: `delay` is negative or not finite (checked even when not pending).
+            ValueError: `delay` is negative or not finite (checked even when not pending), or
+                would put the deadline past the largest float.
         """
         seconds = check_delay(delay)
         slot = self._slot
