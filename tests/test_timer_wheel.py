@@ -626,8 +626,8 @@ def test_wheel_equal_deadlines_listed_out_of_order_fire_in_scheduling_order() ->
 def test_wheel_timer_rearmed_past_its_slot_is_refiled_not_fired_from_it() -> None:
     clock, wheel = make_wheel()
     moved = wheel.schedule(0.100, noop)  # level 1, slot 1 (ticks 64-127)
-    later_slot = wheel.schedule(0.140, noop)  # level 1, slot 2 (ticks 128-191)
-    assert moved.reset(0.150)  # later: still listed in slot 1, its deadline in slot 2's span
+    later_slot = wheel.schedule(0.140, noop)  # level 1, slot 2 (ticks 128-191): between them
+    assert moved.reset(0.200)  # later: still listed in slot 1, its deadline in slot 3's span
     assert place(moved) == (1, 1)
     clock.advance_to(1.0)  # both slots due in one call
     runs: list[list[int]] = []

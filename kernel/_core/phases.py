@@ -6,6 +6,7 @@ Each handles only what was ready when it began and returns how much it did.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 from kernel._core.bus import EventBus, discard_queue, dispatch_batch
@@ -15,7 +16,6 @@ from kernel._core.timer_handle import fire_run
 if TYPE_CHECKING:
     from kernel._core.selector import IoSources
     from kernel._core.signals import SignalHandlers
-    from kernel._core.timer_handle import TimerHandle
     from kernel._core.timer_wheel import TimerWheel
     from kernel._core.work_queue import WorkQueue
 
@@ -51,14 +51,9 @@ def fire_timers(wheel: TimerWheel, work: WorkQueue, now: float) -> int:
     Returns:
         How many fires queued a task (``timers_fired``).
     """
-    queued = 0
-
-    def queue(run: list[TimerHandle]) -> None:
-        nonlocal queued
-        queued += fire_run(work, run)
-
-    wheel.expire_runs(now, queue)
-    return queued
+    before = work.length
+    wheel.expire_runs(now, partial(fire_run, work))
+    return work.length - before  # nothing leaves the work queue while timers fire
 
 
 dispatch_events: Final = dispatch_batch

@@ -383,24 +383,21 @@ class _FiredOneShot:
 _ONE_SHOT: Final = _FiredOneShot()
 
 
-def fire_run(work: WorkQueue, run: list[TimerHandle]) -> int:
-    """Queue the callbacks of a run of due timers (`TimerWheel.expire_runs`) in order; return how
-    many were queued.
+def fire_run(work: WorkQueue, run: list[TimerHandle]) -> None:
+    """Queue the callbacks of a run of due timers (`TimerWheel.expire_runs`) in order.
 
     An unnamed one-shot is queued with the shared owner `_ONE_SHOT` and drops its callable here,
     while the wheel has just touched it; any other timer queues itself with its own handle as the
     owner. A periodic timer whose previous task is still queued skips the fire and counts it in
     `TimerHandle.missed_ticks`. A task that does not fit counts in the work queue's `dropped`.
     """
-    queued = 0
     push = work.push
     for handle in run:
         if handle._name is None and handle.__class__ is TimerHandle:
             fn = handle._fn
             assert fn is not None  # a timer that fires is pending, so it holds its callable
-            queued += push((fn, handle._args, _ONE_SHOT), handle._priority)
+            push((fn, handle._args, _ONE_SHOT), handle._priority)
             handle._fn = None
             handle._args = ()
         else:
-            queued += handle._fire_into(work)
-    return queued
+            handle._fire_into(work)

@@ -82,6 +82,8 @@ _WHEN: Final = operator.attrgetter("_when")
 _RUN_SLACK: Final = 1e-3
 """Of a tick: at least the float noise `TickScale.deadline_tick` forgives, so a run key is the
 deadline's tick even for a deadline computed a hair past it (``0.065 * 1000``)."""
+_FEW: Final = 3
+"""Timers a slot may hold for `_process` to convert each deadline rather than ask `due_by`."""
 _SPLIT_TICKS: Final = 2**62
 """A coarse slot is split into per-tick runs only where tick numbers fit this (always, but at
 clock values near the float range)."""
@@ -603,8 +605,10 @@ class TimerWheel:
         limit = start + slot.width - 1
         if now_tick < limit:
             limit = now_tick
+        members = self._take(slot)
         # Most timers are decided by one float comparison with `due_by`; the rest are converted.
-        due_by = self._scale.due_by(limit)
+        # A few timers are converted outright: each costs a call, `due_by` costs three.
+        due_by = self._scale.due_by(limit) if len(members) > _FEW else -_INFINITY
         deadline_tick = self._deadline_tick
         hz = self._scale.hz
         # A coarse slot is split into per-tick runs. The run key only has to grow with the
@@ -616,7 +620,7 @@ class TimerWheel:
         run: list[TimerHandle] | None
         periodic: list[PeriodicTimer] = []
         fired: list[TimerHandle] = []
-        for handle in self._take(slot):
+        for handle in members:
             when = handle._when
             if when > due_by:
                 tick = deadline_tick(when)
