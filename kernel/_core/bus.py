@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Sized
     from types import TracebackType
 
+    from kernel._core.instruments import Instruments
     from kernel._core.lanes import PriorityLanes
 
 __all__ = [
@@ -251,6 +252,7 @@ class EventBus:
         self._on_render: Callable[[], None] = _no_effect
         self._on_quit: Callable[[], None] = _no_effect
         self._attached = False
+        self._watch: Instruments | None = None
         self._closed = False
         self._halted = False
         self._dispatched = 0
@@ -430,10 +432,22 @@ class EventBus:
         self._scope = scope
         result = _NOT_HANDLED
         context = self._context
+        watch = self._watch
+        if watch is not None and not watch.watching:
+            watch = None
+        outer = None if watch is None else watch.current
         try:
             for handler, with_context in receivers:
                 try:
-                    outcome: object = handler(event, context) if with_context else handler(event)
+                    if watch is not None and watch.hooked:
+                        args = (event, context) if with_context else (event,)
+                        outcome: object = watch.call("event", handler, handler, args)
+                    else:
+                        if watch is not None:  # only the watchdog: a heartbeat
+                            watch.current = ("event", handler)
+                            if watch.sleeping:
+                                watch.wake()
+                        outcome = handler(event, context) if with_context else handler(event)
                 except Exception as exc:
                     self._handler_failed(exc, handler)
                     continue
@@ -446,6 +460,8 @@ class EventBus:
             return result
         finally:
             self._scope = outer_scope
+            if watch is not None:
+                watch.current = outer
 
     def _handler_failed(self, exc: Exception, handler: Handler) -> None:
         self._handler_errors += 1
@@ -469,8 +485,10 @@ def attach(
     sink: Callable[[str, BaseException, str], None],
     on_render: Callable[[], None],
     on_quit: Callable[[], None],
+    watch: Instruments | None = None,
 ) -> None:
-    """Route `bus`'s reports and context requests to a runtime (once per bus).
+    """Route `bus`'s reports and context requests to a runtime (once per bus); its handlers
+    run under the runtime's instruments (`watch`) while they watch callbacks.
 
     Raises:
         ValueError: the bus already belongs to a runtime.
@@ -482,6 +500,7 @@ def attach(
     bus._sink = sink
     bus._on_render = on_render
     bus._on_quit = on_quit
+    bus._watch = watch
 
 
 def close(bus: EventBus) -> None:

@@ -7,7 +7,7 @@ import math
 import os
 from typing import Final
 
-from kernel._core.validate import check_delay, check_positive_int
+from kernel._core.validate import check_delay, check_interval, check_positive_int
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -88,12 +88,17 @@ class RuntimeConfig:
     """Threads of the `Runtime.run_in_thread` pool (default ``min(32, cpu_count + 4)``)."""
     thread_join_timeout: float = DEFAULT_THREAD_JOIN_TIMEOUT
     """Seconds (finite, >= 0) the STOPPING drain waits, in real time, for running jobs."""
+    stall_threshold: float | None = None
+    """Seconds (finite, > 0) one callback may run before the stall watchdog reports it while it
+    still runs (`StallReport`); None: no watchdog (docs/observability.md)."""
 
     def __post_init__(self) -> None:
         for field in _INT_FIELDS:
             check_positive_int(getattr(self, field), field)
         check_resolution(self.timer_resolution, "timer_resolution")
         check_delay(self.thread_join_timeout, "thread_join_timeout")
+        if self.stall_threshold is not None:
+            check_interval(self.stall_threshold, "stall_threshold")
 
 
 def check_resolution(value: object, name: str) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from kernel._core.task import describe_callable
 
 if TYPE_CHECKING:
+    from kernel._core.instruments import Instruments
     from kernel._core.work_queue import WorkItem, WorkQueue
 
 __all__ = ["ErrorSink", "Executor", "refuse_awaitable"]
@@ -25,12 +26,15 @@ class Executor:
 
     Args:
         sink: receives ``(phase, exception, description)`` for each caught exception.
+        watch: the runtime's instruments: while they watch callbacks, each item's run goes
+            through them (heartbeat, hooks, timing).
     """
 
-    __slots__ = ("_cancelled", "_executed", "_failed", "_halted", "_sink")
+    __slots__ = ("_cancelled", "_executed", "_failed", "_halted", "_sink", "_watch")
 
-    def __init__(self, sink: ErrorSink) -> None:
+    def __init__(self, sink: ErrorSink, watch: Instruments | None = None) -> None:
         self._sink = sink
+        self._watch = watch
         self._executed = 0
         self._failed = 0
         self._cancelled = 0
@@ -67,6 +71,9 @@ class Executor:
         ran = failed = cancelled = 0
         sink = self._sink
         unpopped = 0  # items claimed off the queue and not yet popped
+        watch = self._watch
+        if watch is not None and not watch.watching:
+            watch = None
         try:
             for lane, count in work.begin_batch():
                 popleft = lane.popleft
@@ -77,17 +84,28 @@ class Executor:
                     for _ in range(unpopped):
                         if self._halted:
                             return ran
-                        fn, args, owner = popleft()
+                        fn, args, owner = item = popleft()
                         unpopped -= 1
+                        if watch is not None:
+                            if watch.hooked:  # run it through the instruments instead
+                                subject = fn if owner is None else owner
+                                phase = "task" if owner is None else owner._phase
+                                fn, args = watch.call, (phase, subject, fn, args)
+                            else:  # only the watchdog: a heartbeat, at the cost of a store
+                                watch.current = item
+                                if watch.sleeping:
+                                    watch.wake()
                         if owner is None:
                             ran += 1
                             try:
                                 result = fn(*args)
                                 if result is not None and hasattr(result, "__await__"):
-                                    raise refuse_awaitable(result, "task", describe_callable(fn))
+                                    raise refuse_awaitable(
+                                        result, "task", describe_callable(item[0])
+                                    )
                             except Exception as exc:
                                 failed += 1
-                                sink("task", exc, describe_callable(fn))
+                                sink("task", exc, describe_callable(item[0]))
                             except BaseException:
                                 failed += 1
                                 raise
@@ -113,6 +131,8 @@ class Executor:
                 if ran == limit:
                     break
         finally:
+            if watch is not None:
+                watch.current = None
             work.end_batch(unpopped)  # a KeyboardInterrupt leaves the rest of the chunk queued
             self._executed += ran - failed
             if failed:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from kernel._core.commands import CommandChannel
     from kernel._core.executor import ErrorSink
+    from kernel._core.instruments import Instruments
 
 __all__ = ["READ", "WRITE", "IoSources", "check_fd"]
 
@@ -98,6 +99,7 @@ class IoSources:
         "_seq",
         "_wakeup",
         "_woken",
+        "_watch",
         "_writers",
         "active",
     )
@@ -107,8 +109,11 @@ class IoSources:
         report: ErrorSink,
         channel: CommandChannel,
         selector_factory: Callable[[], selectors.BaseSelector] = selectors.DefaultSelector,
+        *,
+        watch: Instruments | None = None,
     ) -> None:
         self._report = report
+        self._watch = watch
         self._channel = channel
         self._factory = selector_factory
         self._selector: selectors.BaseSelector | None = None
@@ -328,13 +333,17 @@ class IoSources:
         if len(due) > 1:
             due.sort(key=_by_seq)
         ran = 0
+        watch = self._watch
         for source in due:
             if self._table(source.kind).get(source.fd) is not source:
                 continue  # removed (or replaced) by an earlier callback of this poll
             ran += 1
             callback = source.callback
             try:
-                callback.fn(*callback.args)
+                if watch is not None and watch.watching:
+                    watch.call("io", callback, callback.fn, callback.args)
+                else:
+                    callback.fn(*callback.args)
             except Exception as exc:  # reported; the source stays registered
                 self._report("io", exc, callback.describe())
         return ran
