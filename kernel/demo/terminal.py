@@ -1,0 +1,144 @@
+"""Running the editor in a real terminal: urwid's raw screen on a `KernelEventLoop`.
+
+The terminal is restored on every exit (Ctrl-Q, SIGTERM, a crash); kernel's error reports and
+log records are kept off the screen while it runs and printed once it is restored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import logging
+import signal
+import sys
+import termios
+import traceback
+from typing import TYPE_CHECKING, Final, TextIO
+
+import urwid
+
+from kernel import Runtime, RuntimeConfig
+from kernel.demo.app import EditorApp, ErrorRoute, StallNotifier
+from kernel.demo.document import Document
+from kernel.demo.jobs import ThreadJobs
+from kernel.demo.report import format_shutdown_report
+from kernel.demo.select_host import SelectHost
+from kernel.demo.watcher import FileWatcher
+from kernel.hosts.urwid import KernelEventLoop
+from kernel.instruments import LatencyHistogram
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+__all__ = ["LOOPS", "STALL_THRESHOLD", "run_terminal", "wall_clock_text"]
+
+STALL_THRESHOLD: Final = 0.5
+"""Seconds a callback may block the loop before the watchdog reports it: ten frames at 60 Hz is
+already a visible freeze, and F3's task (1.5 s) crosses it for sure."""
+LOOPS: Final = ("kernel", "select")
+"""The event loops the editor runs on: kernel's, or urwid's own (the benchmark's comparison)."""
+
+
+def wall_clock_text() -> str:
+    """The local time as ``HH:MM:SS``, for the status line's clock."""
+    return datetime.datetime.now().astimezone().strftime("%H:%M:%S")
+
+
+class _KeptRecords(logging.Handler):
+    """Keeps logger ``kernel``'s records while the screen is up (stderr would scribble on it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def _kernel_log_kept() -> Iterator[_KeptRecords]:
+    logger = logging.getLogger("kernel")
+    kept = _KeptRecords()
+    propagate = logger.propagate
+    logger.addHandler(kept)
+    logger.propagate = False
+    try:
+        yield kept
+    finally:
+        logger.removeHandler(kept)
+        logger.propagate = propagate
+
+
+@contextlib.contextmanager
+def _terminal_restored(fd: int) -> Iterator[None]:
+    """Put the terminal's settings back on any exit (urwid restores them too; this is the net)."""
+    saved = termios.tcgetattr(fd)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def run_terminal(
+    path: Path | None,
+    *,
+    loop: str = "kernel",
+    busy: bool = False,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    """Run the editor on the controlling terminal until Ctrl-Q; return the exit status.
+
+    Prints the `kernel.ShutdownReport` to `out` after the terminal is restored, then any kernel
+    error reports and log records to `err`. Returns 0, or 1 if kernel reported errors.
+
+    Args:
+        path: the file to edit (None: a scratch buffer).
+        loop: ``"kernel"`` (`KernelEventLoop`) or ``"select"`` (urwid's `SelectEventLoop`,
+            with the runtime pumped from it: the benchmark's comparison).
+        busy: keep a worker thread busy the whole time (the benchmark's background job).
+    """
+    errors = ErrorRoute()
+    rt = Runtime(RuntimeConfig(stall_threshold=STALL_THRESHOLD), error_handler=errors)
+    histogram = LatencyHistogram()
+    app = EditorApp(
+        rt, Document(path), jobs=ThreadJobs(rt), now_text=wall_clock_text, histogram=histogram
+    )
+    errors.connect(app.show_error)
+    rt.add_instrument(histogram)
+    rt.add_instrument(StallNotifier(app))
+    watcher = None if path is None else FileWatcher(path, app.file_changed_from_thread)
+    screen = urwid.display.raw.Screen()
+    screen.tty_signal_keys(start="undefined", stop="undefined")  # Ctrl-S and Ctrl-Q reach us
+    host = SelectHost(rt) if loop == "select" else None
+    event_loop = KernelEventLoop(rt) if host is None else host.event_loop
+    main_loop = app.main_loop(screen, event_loop)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        event_loop.set_signal_handler(signum, lambda *_: app.quit())
+    with _kernel_log_kept() as kept, _terminal_restored(sys.stdin.fileno()):
+        try:
+            if watcher is not None:
+                watcher.start()
+            if busy:
+                app.start_background_job()
+            app.start()
+            if host is not None:
+                host.start()
+            main_loop.run()
+        finally:
+            if watcher is not None:
+                watcher.stop()
+            app.stop_background_job()
+            if host is not None:
+                host.stop()
+            rt.close()  # after a crash: stop at once and release every OS resource
+    report = rt.shutdown_report()
+    assert report is not None  # close() ran the terminal tick at the latest
+    print(format_shutdown_report(report), file=out)
+    for error in errors.reports:
+        print(f"{error.phase} {error.callback} raised (tick {error.tick}):", file=err)
+        traceback.print_exception(error.exception, file=err)
+    for record in kept.records:
+        print(f"kernel log: {record.getMessage()}", file=err)
+    return 1 if errors.reports else 0
