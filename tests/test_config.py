@@ -128,8 +128,16 @@ def test_config_accepts_a_zero_thread_join_timeout() -> None:
         (-0.5, ValueError, r"^stall_threshold must be > 0, got -0.5$"),
         (float("nan"), ValueError, r"^stall_threshold must be finite, got nan$"),
         (float("inf"), ValueError, r"^stall_threshold must be finite, got inf$"),
-        (True, TypeError, r"^stall_threshold must be a number of seconds \(int or float\), got True$"),
-        ("1s", TypeError, r"^stall_threshold must be a number of seconds \(int or float\), got '1s'$"),
+        (
+            True,
+            TypeError,
+            r"^stall_threshold must be a number of seconds \(int or float\), got True$",
+        ),
+        (
+            "1s",
+            TypeError,
+            r"^stall_threshold must be a number of seconds \(int or float\), got '1s'$",
+        ),
     ],
     ids=["zero", "zero-float", "negative", "nan", "inf", "bool", "str"],
 )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from kernel.demo.document import OWN_SIGNATURES, Document, count_text
 from kernel.demo.files import signature
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.mark.parametrize(
@@ -40,7 +43,7 @@ def test_document_loads_saves_and_knows_it_was_modified(tmp_path: Path) -> None:
     doc = Document(path)
     assert (doc.name, doc.text, doc.is_modified) == ("notes.txt", "hello", False)
     doc.text = "hello world"
-    assert doc.is_modified
+    assert [doc.is_modified] == [True]  # (a list: mypy would narrow the property)
     assert doc.save() is True
     assert path.read_text() == "hello world"
     assert not doc.is_modified

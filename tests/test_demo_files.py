@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from kernel.demo.files import DEFAULT_MODE, FileSignature, atomic_write, read_text, signature
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_read_text_of_a_missing_file_is_empty(tmp_path: Path) -> None:

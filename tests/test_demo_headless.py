@@ -10,8 +10,8 @@ import pytest
 
 pytest.importorskip("urwid")
 
-from kernel.demo.__main__ import main, parse_args  # noqa: E402
-from kernel.demo.headless import (  # noqa: E402
+from kernel.demo.__main__ import main, parse_args
+from kernel.demo.headless import (
     BUILTIN_SCRIPT,
     HeadlessScreen,
     Step,

@@ -31,7 +31,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="KEYS",
         help="the headless key script: text, {enter}, {ctrl s}, {f2}, {wait 1.5} ...",
     )
-    parser.add_argument("--loop", choices=("kernel", "select"), default="kernel", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--loop", choices=("kernel", "select"), default="kernel", help=argparse.SUPPRESS
+    )
     parser.add_argument("--busy", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 

@@ -27,7 +27,14 @@ if TYPE_CHECKING:
     from kernel.demo.jobs import JobRunner
     from kernel.instruments import LatencyHistogram
 
-__all__ = ["AUTOSAVE_DELAY", "CLOCK_INTERVAL", "SLOW_TASK_SECONDS", "EditorApp", "ErrorRoute", "StallNotifier"]
+__all__ = [
+    "AUTOSAVE_DELAY",
+    "CLOCK_INTERVAL",
+    "SLOW_TASK_SECONDS",
+    "EditorApp",
+    "ErrorRoute",
+    "StallNotifier",
+]
 
 AUTOSAVE_DELAY: Final = 1.0
 """Seconds after the last keystroke before the text is saved (and counted): a pause in typing."""

@@ -7,8 +7,10 @@ import dataclasses
 import os
 import stat
 import tempfile
-from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["DEFAULT_MODE", "FileSignature", "atomic_write", "read_text", "signature"]
 

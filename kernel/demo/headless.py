@@ -193,7 +193,9 @@ def run_headless(
     return f"{screen.text}\n\n{format_shutdown_report(report)}\n"
 
 
-def _schedule(steps: Sequence[Step], event_loop: urwid.EventLoop, main_loop: urwid.MainLoop) -> None:
+def _schedule(
+    steps: Sequence[Step], event_loop: urwid.EventLoop, main_loop: urwid.MainLoop
+) -> None:
     """One alarm per key, at its virtual time (counted in milliseconds: no float drift)."""
     at_ms = 0
     keys = [step for step in steps if step.key is not None]

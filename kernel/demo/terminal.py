@@ -85,8 +85,10 @@ def run_terminal(
     *,
     loop: str = "kernel",
     busy: bool = False,
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    term_in: TextIO | None = None,
+    term_out: TextIO | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """Run the editor on the controlling terminal until Ctrl-Q; return the exit status.
 
@@ -98,9 +100,16 @@ def run_terminal(
         loop: ``"kernel"`` (`KernelEventLoop`) or ``"select"`` (urwid's `SelectEventLoop`,
             with the runtime pumped from it: the benchmark's comparison).
         busy: keep a worker thread busy the whole time (the benchmark's background job).
+        term_in, term_out: the terminal (default: `sys.stdin`, `sys.stdout`).
+        out, err: where the report and the errors go (default: `sys.stdout`, `sys.stderr`).
     """
+    term_in = sys.stdin if term_in is None else term_in
+    term_out = sys.stdout if term_out is None else term_out
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     errors = ErrorRoute()
     rt = Runtime(RuntimeConfig(stall_threshold=STALL_THRESHOLD), error_handler=errors)
+    rt.boot()
     histogram = LatencyHistogram()
     app = EditorApp(
         rt, Document(path), jobs=ThreadJobs(rt), now_text=wall_clock_text, histogram=histogram
@@ -109,14 +118,15 @@ def run_terminal(
     rt.add_instrument(histogram)
     rt.add_instrument(StallNotifier(app))
     watcher = None if path is None else FileWatcher(path, app.file_changed_from_thread)
-    screen = urwid.display.raw.Screen()
-    screen.tty_signal_keys(start="undefined", stop="undefined")  # Ctrl-S and Ctrl-Q reach us
+    screen = urwid.display.raw.Screen(term_in, term_out)
     host = SelectHost(rt) if loop == "select" else None
     event_loop = KernelEventLoop(rt) if host is None else host.event_loop
     main_loop = app.main_loop(screen, event_loop)
     for signum in (signal.SIGINT, signal.SIGTERM):
         event_loop.set_signal_handler(signum, lambda *_: app.quit())
-    with _kernel_log_kept() as kept, _terminal_restored(sys.stdin.fileno()):
+    with _kernel_log_kept() as kept, _terminal_restored(term_in.fileno()):
+        # Ctrl-S and Ctrl-Q are the terminal's flow control keys: free them for the editor.
+        screen.tty_signal_keys(start="undefined", stop="undefined", fileno=term_in.fileno())
         try:
             if watcher is not None:
                 watcher.start()

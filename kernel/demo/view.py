@@ -68,7 +68,7 @@ class EditorView:
     @property
     def text(self) -> str:
         """The text in the editor."""
-        return self.edit.edit_text
+        return str(self.edit.edit_text)
 
     def set_text(self, text: str) -> None:
         """Replace the text (a reload), keeping the cursor within it."""
