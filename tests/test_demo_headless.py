@@ -119,3 +119,18 @@ def test_module_runs_headless_when_stdout_is_not_a_terminal() -> None:
         stdin=subprocess.DEVNULL,
     )
     assert result.stdout == EXPECTED.read_text(encoding="utf-8")
+
+
+def test_main_on_a_terminal_runs_the_editor(monkeypatch: pytest.MonkeyPatch) -> None:
+    import kernel.demo.terminal
+
+    calls: list[tuple[object, str, bool]] = []
+
+    def fake_run_terminal(path: object, *, loop: str, busy: bool) -> int:
+        calls.append((path, loop, busy))
+        return 0
+
+    monkeypatch.setattr(kernel.demo.terminal, "run_terminal", fake_run_terminal)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(["f.txt", "--loop", "select", "--busy"]) == 0
+    assert calls == [(Path("f.txt"), "select", True)]
