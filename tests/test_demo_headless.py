@@ -134,3 +134,9 @@ def test_main_on_a_terminal_runs_the_editor(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert main(["f.txt", "--loop", "select", "--busy"]) == 0
     assert calls == [(Path("f.txt"), "select", True)]
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/demo.md"])
+def test_docs_show_the_current_headless_screen(doc: str) -> None:
+    text = (Path(__file__).parent.parent / doc).read_text(encoding="utf-8")
+    assert f"```text\n{EXPECTED.read_text(encoding='utf-8')}```" in text
