@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from kernel.demo.document import OWN_SIGNATURES, Document, count_text
+from kernel.demo.document import OWN_SIGNATURES, Document, count_in_chunks, count_text
 from kernel.demo.files import signature
 
 if TYPE_CHECKING:
@@ -86,3 +86,16 @@ def test_document_reload_drops_edits(tmp_path: Path) -> None:
     doc.reload()
     assert (doc.text, doc.is_modified) == ("version 2", False)
     assert doc.is_ours(signature(path))
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 64], ids=lambda c: f"chunk{c}")
+@pytest.mark.parametrize(
+    "text", ["", "a", "one two  three", " lead and trail ", "x\ny\tz\n"], ids=repr
+)
+def test_count_in_chunks_matches_split(text: str, chunk: int) -> None:
+    assert count_in_chunks(text, chunk) == len(text.split())
+
+
+def test_count_in_chunks_refuses_a_bad_chunk() -> None:
+    with pytest.raises(ValueError, match=r"^chunk must be a positive number of characters, got 0$"):
+        count_in_chunks("a b", 0)

@@ -37,6 +37,10 @@ STALL_THRESHOLD: Final = 0.5
 """Seconds a callback may block the loop before the watchdog reports it: ten frames at 60 Hz is
 already a visible freeze, and F3's task (1.5 s) crosses it for sure."""
 LOOPS: Final = ("kernel", "select")
+SWITCH_INTERVAL: Final = 0.001
+"""Seconds a worker thread may hold the GIL while the loop thread waits for it (CPython's
+default is 5 ms): handling a key takes several GIL hand-offs (the wake-up, the read, the draw),
+so with a busy worker the default alone adds up to tens of milliseconds per key."""
 """The event loops the editor runs on: kernel's, or urwid's own (the benchmark's comparison)."""
 
 
@@ -103,6 +107,7 @@ def run_terminal(
         term_in, term_out: the terminal (default: `sys.stdin`, `sys.stdout`).
         out, err: where the report and the errors go (default: `sys.stdout`, `sys.stderr`).
     """
+    sys.setswitchinterval(SWITCH_INTERVAL)  # the app's process: it owns this setting
     term_in = sys.stdin if term_in is None else term_in
     term_out = sys.stdout if term_out is None else term_out
     out = sys.stdout if out is None else out
