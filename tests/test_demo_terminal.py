@@ -266,3 +266,16 @@ def test_demo_in_a_subprocess_types_saves_resizes_and_quits(pty: Pty, tmp_path: 
         time.sleep(0.02)
     assert b"kernel stopped (Stopping) after " in pty.raw
     assert termios.tcgetattr(pty.slave) == pty.saved
+
+
+def test_switch_interval_is_short_while_running_and_restored_after(pty: Pty) -> None:
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+
+    def user(pty: Pty) -> None:
+        pty.wait_for("editing [scratch]", row=23)
+        seen.append(sys.getswitchinterval())
+
+    run_in_process(pty, user, None)
+    assert seen == [pytest.approx(0.001)]
+    assert sys.getswitchinterval() == before

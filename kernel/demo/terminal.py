@@ -75,6 +75,17 @@ def _kernel_log_kept() -> Iterator[_KeptRecords]:
 
 
 @contextlib.contextmanager
+def _switch_interval(seconds: float) -> Iterator[None]:
+    """CPython's GIL switch interval set to `seconds` while the editor runs, then put back."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(seconds)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
+
+
+@contextlib.contextmanager
 def _terminal_restored(fd: int) -> Iterator[None]:
     """Put the terminal's settings back on any exit (urwid restores them too; this is the net)."""
     saved = termios.tcgetattr(fd)
@@ -107,7 +118,6 @@ def run_terminal(
         term_in, term_out: the terminal (default: `sys.stdin`, `sys.stdout`).
         out, err: where the report and the errors go (default: `sys.stdout`, `sys.stderr`).
     """
-    sys.setswitchinterval(SWITCH_INTERVAL)  # the app's process: it owns this setting
     term_in = sys.stdin if term_in is None else term_in
     term_out = sys.stdout if term_out is None else term_out
     out = sys.stdout if out is None else out
@@ -129,7 +139,11 @@ def run_terminal(
     main_loop = app.main_loop(screen, event_loop)
     for signum in (signal.SIGINT, signal.SIGTERM):
         event_loop.set_signal_handler(signum, lambda *_: app.quit())
-    with _kernel_log_kept() as kept, _terminal_restored(term_in.fileno()):
+    with (
+        _switch_interval(SWITCH_INTERVAL),
+        _kernel_log_kept() as kept,
+        _terminal_restored(term_in.fileno()),
+    ):
         # Ctrl-S and Ctrl-Q are the terminal's flow control keys: free them for the editor.
         screen.tty_signal_keys(start="undefined", stop="undefined", fileno=term_in.fileno())
         try:
