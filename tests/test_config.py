@@ -22,6 +22,8 @@ def test_config_defaults() -> None:
         "max_worker_threads": min(32, (os.cpu_count() or 1) + 4),
         "thread_join_timeout": 5.0,
         "stall_threshold": None,
+        "debug": None,
+        "slow_callback_duration": 0.1,
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from kernel._core.task import describe_callable
 
@@ -11,10 +11,27 @@ if TYPE_CHECKING:
     from kernel._core.instruments import Instruments
     from kernel._core.work_queue import WorkItem, WorkQueue
 
-__all__ = ["ErrorSink", "Executor", "refuse_awaitable"]
+__all__ = ["ErrorSink", "Executor", "ReportSink", "refuse_awaitable"]
 
-ErrorSink: TypeAlias = Callable[[str, BaseException, str], None]
-"""``sink(phase, exception, description)``: where the executor sends a caught exception."""
+ReportSink: TypeAlias = Callable[[str, BaseException, str], None]
+"""``report(phase, exception, description)``: where the other callback sites send exceptions."""
+
+
+class ErrorSink(Protocol):
+    """``sink(phase, exception, description[, created_at])``: where a caught exception goes.
+
+    ``created_at`` (debug mode: where the task or timer was created) is passed only when known.
+    """
+
+    def __call__(
+        self,
+        phase: str,
+        exception: BaseException,
+        description: str,
+        created_at: str | None = None,
+        /,
+    ) -> None:
+        """Receive one caught exception."""
 
 
 class Executor:
@@ -119,7 +136,12 @@ class Executor:
                                 failed += 1
                                 description = owner._describe()
                                 owner._finish(False)
-                                sink(owner._phase, exc, description)
+                                sink(
+                                    owner._phase,
+                                    exc,
+                                    description,
+                                    getattr(owner, "_created_at", None),
+                                )
                             except BaseException:
                                 failed += 1
                                 owner._finish(False)

@@ -22,6 +22,8 @@ from kernel._core.commands import (
     Shutdown,
 )
 from kernel._core.config import RuntimeConfig
+from kernel._core.debug import ThreadGuard, is_debug, slow_callback_warning
+from kernel._core.debug import install as install_debug
 from kernel._core.driving import advance, run, run_until_idle
 from kernel._core.errors import InvalidStateError
 from kernel._core.event_queue import EventQueue
@@ -139,7 +141,11 @@ class Runtime:
         self._watchdog: Watchdog | None = None
         if config.stall_threshold is not None:
             self._watchdog = Watchdog(instruments, config.stall_threshold, self._current_tick)
-            instruments.watch_with(self._watchdog.wake, None)
+            instruments.set_watchdog(self._watchdog.wake)
+        self._debug = is_debug(config.debug)
+        if self._debug:
+            install_debug(self, ThreadGuard())
+            instruments.set_slow_callback(slow_callback_warning(config.slow_callback_duration))
         self._batch_size = config.batch_size
         self._scope: EventScope | None = None
         self._render_pending = False
@@ -572,7 +578,7 @@ class Runtime:
         self._io.close()
         if self._watchdog is not None:
             self._watchdog.stop()
-            self._instruments.watch_with(None, None)
+            self._instruments.set_watchdog(None)
 
     def run(self) -> ShutdownReport:
         """Tick until the runtime stops, sleeping between ticks; return the `ShutdownReport`.

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kernel._core.commands import CommandChannel
-    from kernel._core.executor import ErrorSink
+    from kernel._core.executor import ReportSink
     from kernel._core.instruments import Instruments
 
 __all__ = ["READ", "WRITE", "IoSources", "check_fd"]
@@ -106,7 +106,7 @@ class IoSources:
 
     def __init__(
         self,
-        report: ErrorSink,
+        report: ReportSink,
         channel: CommandChannel,
         selector_factory: Callable[[], selectors.BaseSelector] = selectors.DefaultSelector,
         *,

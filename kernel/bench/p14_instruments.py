@@ -46,9 +46,11 @@ class _Keystroke(Event):
     """P5's event."""
 
 
-def _runtime(mode: str, **config: int) -> Runtime:
+def _runtime(mode: str, work_queue_capacity: int = RuntimeConfig().work_queue_capacity) -> Runtime:
     threshold = STALL_THRESHOLD if mode == "watchdog" else None
-    runtime = Runtime(RuntimeConfig(stall_threshold=threshold, **config))
+    runtime = Runtime(
+        RuntimeConfig(stall_threshold=threshold, work_queue_capacity=work_queue_capacity)
+    )
     if mode == "after_tick":
         runtime.add_instrument(_TickCounter())
     runtime.boot()
