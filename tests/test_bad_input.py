@@ -168,7 +168,12 @@ CASES: list[tuple[str, Call, type[Exception], str]] = [
         r"^instrument <.*I object at .*>: its after_tick attribute must be callable, got 3$",
     ),
     ("run_ticks-zero", lambda rt: rt.run_ticks(0), ValueError, r"^n must be >= 1, got 0$"),
-    ("run_ticks-bool", lambda rt: rt.run_ticks(True), TypeError, r"^n must be an int >= 1, got True$"),
+    (
+        "run_ticks-bool",
+        lambda rt: rt.run_ticks(True),
+        TypeError,
+        r"^n must be an int >= 1, got True$",
+    ),
 ]
 
 

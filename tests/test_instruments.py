@@ -3,10 +3,10 @@ run_ticks, and instruments that raise or remove themselves."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
-from collections.abc import Callable
-from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,8 +23,14 @@ from kernel import (
 )
 from kernel._core.instruments import HOOKS, Instruments, describe_marker, describe_subject
 from kernel._core.tick_report import PHASE_NAMES, PhaseSeconds
-from kernel.testing import ErrorCollector, ManualClock
-from tests.conftest import MakeRuntime
+from kernel.instruments import LatencyHistogram
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from concurrent.futures import Future
+
+    from kernel.testing import ErrorCollector, ManualClock
+    from tests.conftest import MakeRuntime
 
 
 class Recorder:
@@ -158,12 +164,13 @@ def test_tick_report_counts_commands(rt: Runtime) -> None:
     assert report.commands == 2
     assert report.tasks_run == 1
     assert report.events_dispatched == 1
-    assert list(report.phase_seconds)[0] == "commands"
+    assert next(iter(report.phase_seconds)) == "commands"
 
 
 def test_idle_tick_report_is_empty(rt: Runtime) -> None:
     (report,) = rt.run_ticks(1)
-    assert report.tick == 1 and report.tasks_run == 0
+    assert report.tick == 1
+    assert report.tasks_run == 0
     assert dict(report.phase_seconds) == {}
     assert len(report.phase_seconds) == 0
     assert report.seconds >= 0.0
@@ -177,7 +184,8 @@ def test_run_ticks_stops_after_the_terminal_tick(rt: Runtime) -> None:
     assert [r.state for r in reports] == [RuntimeState.STOPPING, RuntimeState.STOPPING]
     assert reports[0].tasks_run == 3
     last = reports[-1]
-    assert last.tick == 2 and list(last.phase_seconds) == ["stop"]
+    assert last.tick == 2
+    assert list(last.phase_seconds) == ["stop"]
     assert [r.tick for r in rt.run_ticks(3)] == [3]  # a terminal tick returns False at once
 
 
@@ -238,7 +246,8 @@ def test_callback_hooks_see_every_phase(
     assert any(phase == "thread" for phase, _ in phases)
     assert [err for _, callback, _, err in after if "fail" in callback] == [boom]
     assert len(recorder.named("before_callback")) == len(after)
-    assert done and done[0].result() == 7
+    assert done
+    assert done[0].result() == 7
 
 
 def test_callback_hooks_see_io_and_signal_callbacks(rt: Runtime) -> None:
@@ -351,7 +360,8 @@ def test_an_instrument_added_by_a_task_takes_effect_next_tick(rt: Runtime) -> No
 
 def test_phase_seconds_is_a_read_only_mapping() -> None:
     phases = PhaseSeconds({"tasks": 0.5, "io": 0.25})
-    assert list(phases) == ["io", "tasks"] and len(phases) == 2
+    assert list(phases) == ["io", "tasks"]
+    assert len(phases) == 2
     assert phases["tasks"] == 0.5
     with pytest.raises(KeyError):
         phases["timers"]
@@ -371,6 +381,10 @@ def test_describe_subject_and_marker() -> None:
     assert describe_marker(("io", "reader")) == ("io", "reader")
 
 
+def _hooked(instruments: Instruments) -> bool:
+    return instruments.hooked  # read through a call: mypy keeps no narrowing across it
+
+
 def test_instruments_registry_alone() -> None:
     changes: list[bool] = []
     reports: list[tuple[str, BaseException, str]] = []
@@ -378,10 +392,36 @@ def test_instruments_registry_alone() -> None:
     hook: Callable[[str, str], None] = lambda phase, callback: None  # noqa: E731
     instrument = type("I", (), {"before_callback": staticmethod(hook)})()
     instruments.add(instrument)
-    assert len(instruments) == 1 and instrument in instruments
-    assert instruments.hooked and instruments.watching and not instruments.watch_ticks
+    assert len(instruments) == 1
+    assert instrument in instruments
+    assert instruments.hooked
+    assert instruments.watching
+    assert not instruments.watch_ticks
     assert instruments.call("task", "x", lambda a: a + 1, (1,)) == 2
     assert instruments.remove(instrument)
-    assert not getattr(instruments, "hooked")  # mypy narrowed it to True above
+    assert not _hooked(instruments)
     instruments.wake()  # no watchdog: nothing to wake
-    assert changes == [True, True] and reports == []
+    assert changes == [True, True]
+    assert reports == []
+
+
+def test_an_after_callback_only_instrument_gets_durations(rt: Runtime) -> None:
+    histogram = LatencyHistogram()  # defines after_tick and after_callback only
+    rt.add_instrument(histogram)
+    rt.schedule_work(noop)
+    rt.schedule_work(noop)
+    rt.tick()
+    assert histogram.count() == 1
+    assert histogram.count("task") == 2
+
+
+def test_callback_hooks_see_signal_callbacks(rt: Runtime) -> None:
+    recorder = Recorder()
+    rt.add_instrument(recorder)
+    rt.add_signal_handler(signal.SIGUSR1, noop, name="on-usr1")
+    try:
+        os.kill(os.getpid(), signal.SIGUSR1)
+        rt.tick()
+    finally:
+        rt.close()
+    assert recorder.named("before_callback") == [("io", "on-usr1")]

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import pytest
 
 from kernel import Event, Runtime, RuntimeConfig, StallReport
-from kernel.testing import ErrorCollector
+from kernel._core.instruments import Instruments
+from kernel._core.watchdog import Watchdog
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from kernel.testing import ErrorCollector
 
 THRESHOLD: Final = 0.05
 """Short, so a test waits little; the loop thread blocks on an Event far longer."""
@@ -73,7 +78,8 @@ def blocking_task_is_reported_while_it_blocks(errors: ErrorCollector) -> None:
     try:
         with driving(runtime.tick) as loop:
             assert catcher.seen.wait(WAIT), "no stall report while the task blocked"
-            assert loop.is_alive() and not release.is_set()  # still blocked: seen in time
+            assert loop.is_alive()
+            assert not release.is_set()
             (report,) = catcher.reports
             assert report.phase == "task"
             assert report.callback == "blocker"
@@ -129,9 +135,10 @@ def test_stalls_in_other_phases_are_reported(errors: ErrorCollector, phase: str)
     def block(*args: object) -> None:
         release.wait(WAIT)
 
-    if phase == "timer":
+    if phase == "timer":  # run(): it waits for the rounded-up deadline
         runtime.schedule_delayed(0.0, block, name="slow-timer")
-        step: Callable[[], object] = runtime.tick
+        runtime.schedule_delayed(0.0, runtime.shutdown)
+        step: Callable[[], object] = runtime.run
     elif phase == "event":
         runtime.event_bus.subscribe(Ping, block)
         runtime.queue_event(Ping())
@@ -168,7 +175,8 @@ def test_a_stall_during_the_stopping_drain(errors: ErrorCollector) -> None:
     finally:
         release.set()
     report = runtime.shutdown_report()
-    assert report is not None and report.tasks_drained == 1
+    assert report is not None
+    assert report.tasks_drained == 1
     assert not watchdog_threads()  # stopped (joined) by the terminal tick
 
 
@@ -253,3 +261,11 @@ def test_stall_report_text() -> None:
     assert str(report) == (
         "stall: task x has run for 0.250 s (tick 3); the loop thread's stack:\n  here\n"
     )
+
+
+def test_a_stopped_watchdog_ignores_wake_ups() -> None:
+    instruments = Instruments(lambda *report: None, lambda: None)
+    watchdog = Watchdog(instruments, THRESHOLD, lambda: 0)
+    watchdog.stop()  # never started: nothing to join
+    watchdog.wake()
+    assert not watchdog_threads()

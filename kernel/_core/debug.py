@@ -114,11 +114,6 @@ class ThreadGuard:
         self._thread = threading.current_thread()
         self._claimed = False
 
-    @property
-    def thread(self) -> threading.Thread:
-        """The driving thread."""
-        return self._thread
-
     def check(self, method: str) -> None:
         """Raise unless called on the driving thread (the first `tick`/`run` claims it).
 
@@ -157,7 +152,7 @@ def install(runtime: object, guard: ThreadGuard) -> None:
 def _checked(runtime: Any, name: str, guard: ThreadGuard) -> Callable[..., Any]:
     method = getattr(runtime, name)
     if name in _WORK_METHODS:
-        offer = getattr(type(runtime), "schedule_task")
+        offer = type(runtime).schedule_task
 
         @functools.wraps(method)
         def work(*args: Any, **kwargs: Any) -> Any:
@@ -170,20 +165,26 @@ def _checked(runtime: Any, name: str, guard: ThreadGuard) -> Callable[..., Any]:
             return offer(runtime, task)
 
         return work
-    if name in _TIMER_METHODS or name == "schedule_task":
+    if name == "schedule_task":
 
         @functools.wraps(method)
-        def created(*args: Any, **kwargs: Any) -> Any:
+        def schedule_task(task: object, /) -> Any:
             guard.check(name)
-            if name == "schedule_task" and isinstance(args[0] if args else None, Task):
-                args[0]._set_created_at(creation_stack())
-                return method(*args, **kwargs)
+            if isinstance(task, Task):
+                task._set_created_at(creation_stack())
+            return method(task)
+
+        return schedule_task
+    if name in _TIMER_METHODS:
+
+        @functools.wraps(method)
+        def timer(*args: Any, **kwargs: Any) -> Any:
+            guard.check(name)
             handle = method(*args, **kwargs)
-            if name != "schedule_task":
-                handle._set_created_at(creation_stack())
+            handle._set_created_at(creation_stack())
             return handle
 
-        return created
+        return timer
 
     @functools.wraps(method)
     def checked(*args: Any, **kwargs: Any) -> Any:

@@ -210,7 +210,9 @@ class Instruments:
         if start is not None:
             start()
 
-    def call(self, phase: str, subject: object, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    def call(
+        self, phase: str, subject: object, fn: Callable[..., Any], args: tuple[Any, ...]
+    ) -> Any:
         """Run ``fn(*args)`` as one callback of `phase`: heartbeat, hooks and timing around it.
 
         `subject` is what the callback is described by (a `Task`, a `TimerHandle`, a `Callback`,

@@ -43,7 +43,6 @@ from kernel._core.threads import WorkerThreads
 from kernel._core.tick_report import PhaseTable, TickRecorder, TickReport
 from kernel._core.timer_handle import MissedTicks, TimerHandle
 from kernel._core.timer_wheel import TimerWheel
-from kernel._core.watchdog import Watchdog
 from kernel._core.validate import (
     check_callable,
     check_instance,
@@ -52,6 +51,7 @@ from kernel._core.validate import (
     check_priority,
     is_callable,
 )
+from kernel._core.watchdog import Watchdog
 from kernel._core.work_queue import WorkQueue
 
 if TYPE_CHECKING:

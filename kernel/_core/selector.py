@@ -98,8 +98,8 @@ class IoSources:
         "_selector",
         "_seq",
         "_wakeup",
-        "_woken",
         "_watch",
+        "_woken",
         "_writers",
         "active",
     )
