@@ -128,26 +128,27 @@ class Executor:
                                 raise
                         elif owner._start():
                             ran += 1
+                            ok = False
+                            error: Exception | None = None
                             try:
                                 result = fn(*args)
                                 if result is not None and hasattr(result, "__await__"):
-                                    raise refuse_awaitable(result, owner._phase, owner._describe())
+                                    raise refuse_awaitable(
+                                        result, owner._phase, owner._describe(item[0])
+                                    )
+                                ok = True
                             except Exception as exc:
-                                failed += 1
-                                description = owner._describe()
-                                owner._finish(False)
-                                sink(
-                                    owner._phase,
-                                    exc,
-                                    description,
-                                    getattr(owner, "_created_at", None),
-                                )
-                            except BaseException:
-                                failed += 1
-                                owner._finish(False)
-                                raise
-                            else:
-                                owner._finish(True)
+                                error = exc
+                            finally:
+                                # Whatever happened, the owner is finished before anything
+                                # else is called: `_finish` is a leaf, at a depth `_start` has
+                                # already reached, so it cannot fail (issue #8 item 9).
+                                if not ok:
+                                    failed += 1
+                                owner._finish(ok)
+                            if error is not None:
+                                created_at = getattr(owner, "_created_at", None)
+                                sink(owner._phase, error, owner._describe(item[0]), created_at)
                         else:
                             cancelled += 1
                 if ran == limit:
@@ -155,12 +156,13 @@ class Executor:
         finally:
             if watch is not None:
                 watch.current = None
-            work.end_batch(unpopped)  # a KeyboardInterrupt leaves the rest of the chunk queued
+            # Counters first: `end_batch` calls deeper, and may fail at the stack's limit.
             self._executed += ran - failed
             if failed:
                 self._failed += failed
             if cancelled:
                 self._cancelled += cancelled
+            work.end_batch(unpopped)  # a KeyboardInterrupt leaves the rest of the chunk queued
         return ran
 
     def discard(self, items: list[WorkItem]) -> int:

@@ -189,7 +189,8 @@ class TimerHandle:
 
         Raises:
             TypeError: `delay` is not a number.
-            ValueError: `delay` is negative or not finite (checked even when not pending).
+            ValueError: `delay` is negative or not finite (checked even when not pending), or
+                would put the deadline past the largest float.
         """
         seconds = check_delay(delay)
         slot = self._slot
@@ -242,8 +243,8 @@ class TimerHandle:
         """Debug mode: where the timer was scheduled (unset otherwise: free when off)."""
         self._created_at = stack
 
-    def _describe(self) -> str:
-        return describe_work(self._name, self._fn, f"Timer({self._id})")
+    def _describe(self, fn: object = None) -> str:
+        return describe_work(self._name, self._fn if fn is None else fn, f"Timer({self._id})")
 
     def __repr__(self) -> str:
         state = "failed" if self.failed else ("pending" if self._slot is not None else "done")
