@@ -7,6 +7,7 @@ test that uses them checks the wheel's conversions instead of trusting them.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Final
 
 import pytest
@@ -35,24 +36,31 @@ def hz_of(resolution: float) -> float:
 
 
 def deadline_tick(when: float, hz: float) -> int:
-    """The tick a deadline rounds up to: ``ceil(when * hz)`` forgiving float noise."""
+    """The tick a deadline rounds up to: ``ceil(when * hz)`` forgiving float noise, but never
+    to a tick whose own time comes before `when` by more than that noise (issue #8 item 10:
+    where floats are coarser than ticks, the product can land ticks early)."""
     ticks = when * hz
-    return math.ceil(ticks - max(TICK_TOLERANCE, min(NOISE_ULPS * math.ulp(ticks), MAX_NOISE)))
+    noise = max(TICK_TOLERANCE, min(NOISE_ULPS * math.ulp(ticks), MAX_NOISE))
+    tick = math.ceil(ticks - noise)
+    at = tick_time(tick, hz)
+    if at >= when or (Fraction(when) - Fraction(at)) * Fraction(hz) <= noise + math.ulp(ticks) / 2:
+        return tick
+    return math.ceil(Fraction(when) * Fraction(hz))  # exact: its time is never before `when`
 
 
 def now_tick(now: float, hz: float) -> int:
-    """The last tick whose time (``tick / hz``) is at or before `now`."""
-    tick = math.floor(now * hz)
-    while (tick + 1) / hz <= now:
+    """The last tick whose time (`tick_time`) is at or before `now`."""
+    tick = math.floor(Fraction(now) * Fraction(hz))
+    while tick_time(tick + 1, hz) <= now:
         tick += 1
-    while tick / hz > now:
+    while tick_time(tick, hz) > now:
         tick -= 1
     return tick
 
 
 def tick_time(tick: int, hz: float) -> float:
-    """The clock time of `tick`."""
-    return tick / hz
+    """The clock time of `tick`: ``tick / hz`` correctly rounded to a float."""
+    return float(Fraction(tick) / Fraction(hz))
 
 
 resolutions: Final = st.sampled_from(RESOLUTIONS)

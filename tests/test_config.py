@@ -22,6 +22,8 @@ def test_config_defaults() -> None:
         "max_worker_threads": min(32, (os.cpu_count() or 1) + 4),
         "thread_join_timeout": 5.0,
         "stall_threshold": None,
+        "debug": None,
+        "slow_callback_duration": 0.1,
     }
 
 
@@ -151,3 +153,36 @@ def test_config_rejects_bad_stall_threshold(
 @pytest.mark.parametrize("value", [0.25, 2, None], ids=["float", "int", "none"])
 def test_config_accepts_stall_threshold(value: float | None) -> None:
     assert RuntimeConfig(stall_threshold=value).stall_threshold == value
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error", "message"),
+    [
+        ("debug", "yes", TypeError, r"^debug must be a bool or None, got 'yes'$"),
+        ("debug", 1, TypeError, r"^debug must be a bool or None, got 1$"),
+        (
+            "slow_callback_duration",
+            0,
+            ValueError,
+            r"^slow_callback_duration must be > 0, got 0$",
+        ),
+        (
+            "slow_callback_duration",
+            float("inf"),
+            ValueError,
+            r"^slow_callback_duration must be finite, got inf$",
+        ),
+        (
+            "slow_callback_duration",
+            None,
+            TypeError,
+            r"^slow_callback_duration must be a number of seconds \(int or float\), got None$",
+        ),
+    ],
+    ids=["debug-str", "debug-int", "slow-zero", "slow-inf", "slow-none"],
+)
+def test_config_rejects_bad_debug_fields(
+    field: str, value: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        RuntimeConfig(**{field: value})  # type: ignore[arg-type]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from kernel._core.ticks import TickScale
+
+from .strategies import now_tick as model_now_tick
 
 
 @pytest.mark.parametrize(
@@ -56,3 +60,43 @@ def test_resolution_is_validated(resolution: object, error: type[Exception]) -> 
 
 def test_repr() -> None:
     assert repr(TickScale(0.25)) == "TickScale(resolution=0.25)"
+
+
+def test_never_early_where_floats_are_coarser_than_ticks() -> None:
+    """Issue #8 item 10: at a 1e12 s origin a float step is 122 µs; a 1 µs tick's time must
+    still never come before the deadline it stands for."""
+    scale = TickScale(1e-6)
+    when = 1e12 + 1.0
+    tick = scale.deadline_tick(when)
+    assert scale.seconds(tick) >= when
+    assert scale.now_tick(when) >= tick > scale.now_tick(math.nextafter(when, 0.0))
+
+
+def test_times_past_the_float_product_convert_exactly() -> None:
+    scale = TickScale(0.001)
+    tick = scale.now_tick(1e308)  # the last of the ticks whose time rounds to 1e308
+    assert tick >= int(1e308) * 1000
+    assert scale.seconds(tick) == 1e308 < scale.seconds(tick + 1)
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+def test_non_finite_times_are_refused(bad: float) -> None:
+    scale = TickScale(0.001)
+    with pytest.raises(ValueError, match=r"^when must be a finite time, got"):
+        scale.deadline_tick(bad)
+    with pytest.raises(ValueError, match=r"^now must be a finite time, got"):
+        scale.now_tick(bad)
+
+
+@pytest.mark.parametrize(
+    ("resolution", "now"),
+    [(1e-6, 1045076810085359.8), (1e-6, 1550118016632.2502), (0.0007, 3.3e13 * 1.37)],
+    ids=["1e15-us", "1.5e12-us", "far-inexact-resolution"],
+)
+def test_now_tick_is_the_last_tick_at_or_before_now_where_floats_are_coarse(
+    resolution: float, now: float
+) -> None:
+    scale = TickScale(resolution)
+    tick = scale.now_tick(now)
+    assert scale.seconds(tick) <= now < scale.seconds(tick + 1)
+    assert tick == model_now_tick(now, scale.hz)

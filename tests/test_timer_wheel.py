@@ -28,7 +28,8 @@ from hypothesis.stateful import (
 )
 
 import kernel._core.timer_wheel as wheel_module
-from kernel import MissedTicks, TimerHandle, TimerWheel
+from kernel import MissedTicks, TimerHandle, TimerId, TimerWheel
+from kernel._core.ticks import TickScale
 from kernel._core.timer_handle import PeriodicTimer
 from kernel.testing import ManualClock
 
@@ -997,3 +998,49 @@ def test_wheel_cancelled_overflow_timer_is_skipped_when_its_block_comes_due() ->
     clock.advance_to(beyond + 2)
     assert fire_ids(wheel, clock) == [kept.id]
     assert len(wheel) == 0
+
+
+@pytest.mark.parametrize("delay", [10.0, 1e9], ids=["slot", "overflow-heap"])
+def test_wheel_compacts_a_slot_once_its_cancelled_outnumber_its_live(delay: float) -> None:
+    """Issue #8 item 5: cancelled timers beside live ones are freed, not kept until the slot
+    comes due (debounce by cancel on a frozen clock)."""
+    clock, wheel = make_wheel(max_timers=4)
+    kept = [wheel.schedule(delay, noop), wheel.schedule(delay, noop)]
+    for _ in range(1_000):
+        wheel.schedule(delay, noop).cancel()
+    wheel._check()
+    slot = kept[0]._slot
+    assert isinstance(slot, wheel_module.Slot)
+    listed = len(wheel._far_heap) if delay > 1e6 else len(slot.entries)
+    assert listed <= 2 * len(kept) + wheel_module._DEAD_SLACK + 1
+    clock.advance(delay)
+    assert wheel.expire(clock.now()) == kept
+    wheel._check()
+
+
+class CoarseScale:
+    """A `TickScale` whose first deadline conversions land a tick early, as where floats are
+    coarser than ticks (the case `PeriodicTimer._advance` steps past with ``nextafter``)."""
+
+    def __init__(self, early: int) -> None:
+        self.scale = TickScale(1e-6)
+        self.early = early
+        self.seconds = self.scale.seconds
+        self.now_tick = self.scale.now_tick
+
+    def deadline_tick(self, when: float) -> int:
+        tick = self.scale.deadline_tick(when)
+        if self.early:
+            self.early -= 1
+            return tick - 1
+        return tick
+
+
+def test_delay_periodic_steps_past_a_deadline_that_rounds_to_now() -> None:
+    timer = PeriodicTimer(TimerId(1), 1.0, noop, (), 100, None, 1e-9, MissedTicks.DELAY)
+    coarse = CoarseScale(early=3)
+    now_tick = coarse.now_tick(1.0)
+    tick = timer._advance(1.0, now_tick, cast("TickScale", coarse))
+    assert tick > now_tick
+    assert coarse.early == 0
+    assert timer._when > coarse.seconds(now_tick)

@@ -189,8 +189,12 @@ class Subscription:
         """
         if not self._active:
             return False
-        self._active = False
+        # Unsubscribe first, mark inactive after: an exception on the way (a RecursionError at
+        # the stack's limit) leaves the subscription active and cancellable again, never an
+        # inactive one whose handler still runs.
         self._bus._unsubscribe(self)
+        self._active = False
+        self._handler = _cancelled  # never called again: free what the handler holds
         return True
 
     def __call__(self, event: object) -> EventResult | None:
@@ -220,6 +224,10 @@ class Subscription:
 
 def _no_effect() -> None:
     """What render and quit requests do on a standalone bus."""
+
+
+def _cancelled(*args: object) -> None:
+    """What a cancelled `Subscription` holds instead of its handler."""
 
 
 class EventBus:
@@ -256,6 +264,7 @@ class EventBus:
         self._closed = False
         self._halted = False
         self._dispatched = 0
+        self._taken = 0  # events ever taken from the async queue (see `process_queue`)
         self._handler_errors = 0
         self._dropped = 0
 
@@ -339,10 +348,16 @@ class EventBus:
             count = min(count, check_positive_int(limit, "limit"))
         popleft = queue.popleft
         dispatch = self._dispatch
-        for done in range(count):
-            if self._halted:
-                return done
+        # The events standing now are those up to number `end` of all ever taken from the
+        # queue. Counting by that number, not by how many this call took, lets a handler call
+        # process_queue() itself: the nested call takes some of them, and this one stops at
+        # `end` instead of popping an empty queue.
+        end = self._taken + count
+        done = 0
+        while self._taken < end and not self._halted:
             event, scope = popleft()
+            self._taken += 1
+            done += 1
             if scope is None:
                 dispatch(event, None)
                 continue
@@ -350,7 +365,7 @@ class EventBus:
                 dispatch(event, scope)
             finally:
                 release(scope)
-        return count
+        return done
 
     # -- introspection --------------------------------------------------------------------------
 
@@ -358,6 +373,11 @@ class EventBus:
     def queue_len(self) -> int:
         """Events waiting in the async queue."""
         return len(self._queue)
+
+    @property
+    def async_taken(self) -> int:
+        """Events `process_queue` has taken from the async queue so far (cumulative)."""
+        return self._taken
 
     @property
     def dispatched(self) -> int:
@@ -551,8 +571,12 @@ def dispatch_batch(
                 event = popleft()
                 claim(1)
                 done += 1
-                dispatch(event, None)
-                if scope is not None:
+                if scope is None:
+                    dispatch(event, None)
+                    continue
+                try:
+                    dispatch(event, None)
+                finally:  # also when a handler raises KeyboardInterrupt: nobody waits forever
                     release(scope)
             if done == limit or bus._halted:
                 break

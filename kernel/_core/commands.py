@@ -98,7 +98,7 @@ _yield_gil: Final[Callable[[], None]] = getattr(os, "sched_yield", lambda: None)
 class CommandChannel:
     """The FIFO of commands on their way to one runtime, with a wake-up for a waiting loop.
 
-    Any thread may `put`; only the runtime's thread takes commands out (`take_all`) or waits.
+    Any thread may `put`; only the runtime's thread takes commands out (`take`, `take_all`) or waits.
     The wake-up is a `threading.Lock` used as a binary semaphore, so waking is a C-level lock
     release with no Python frame on either side: a sender appends, then releases the lock; the
     loop checks the queue, then acquires the lock with a timeout. A release that comes before
@@ -146,9 +146,21 @@ class CommandChannel:
         if on_put is not None:
             on_put()
 
+    def waiting(self) -> int:
+        """How many items are waiting now (others may arrive meanwhile)."""
+        return self._queue.qsize()
+
+    def take(self) -> RuntimeCommand | Completion:
+        """Remove and return the oldest item; call it only when `waiting()` says one is there.
+
+        Commands leave the channel one at a time, each just before it is applied: if applying
+        one raises (a `KeyboardInterrupt`), every later command is still in the channel.
+        """
+        # Only the runtime's thread takes commands out, so a counted command is still there.
+        return self._queue.get_nowait()
+
     def take_all(self) -> list[RuntimeCommand | Completion]:
         """Remove and return every command sent so far, in the order sent."""
-        # Only this thread takes commands out, so a queue that is not empty yields one.
         commands: list[RuntimeCommand | Completion] = []
         empty, get = self._queue.empty, self._queue.get_nowait
         while not empty():

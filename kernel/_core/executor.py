@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from kernel._core.task import describe_callable
 
@@ -11,10 +11,27 @@ if TYPE_CHECKING:
     from kernel._core.instruments import Instruments
     from kernel._core.work_queue import WorkItem, WorkQueue
 
-__all__ = ["ErrorSink", "Executor", "refuse_awaitable"]
+__all__ = ["ErrorSink", "Executor", "ReportSink", "refuse_awaitable"]
 
-ErrorSink: TypeAlias = Callable[[str, BaseException, str], None]
-"""``sink(phase, exception, description)``: where the executor sends a caught exception."""
+ReportSink: TypeAlias = Callable[[str, BaseException, str], None]
+"""``report(phase, exception, description)``: where the other callback sites send exceptions."""
+
+
+class ErrorSink(Protocol):
+    """``sink(phase, exception, description[, created_at])``: where a caught exception goes.
+
+    ``created_at`` (debug mode: where the task or timer was created) is passed only when known.
+    """
+
+    def __call__(
+        self,
+        phase: str,
+        exception: BaseException,
+        description: str,
+        created_at: str | None = None,
+        /,
+    ) -> None:
+        """Receive one caught exception."""
 
 
 class Executor:
@@ -111,21 +128,27 @@ class Executor:
                                 raise
                         elif owner._start():
                             ran += 1
+                            ok = False
+                            error: Exception | None = None
                             try:
                                 result = fn(*args)
                                 if result is not None and hasattr(result, "__await__"):
-                                    raise refuse_awaitable(result, owner._phase, owner._describe())
+                                    raise refuse_awaitable(
+                                        result, owner._phase, owner._describe(item[0])
+                                    )
+                                ok = True
                             except Exception as exc:
-                                failed += 1
-                                description = owner._describe()
-                                owner._finish(False)
-                                sink(owner._phase, exc, description)
-                            except BaseException:
-                                failed += 1
-                                owner._finish(False)
-                                raise
-                            else:
-                                owner._finish(True)
+                                error = exc
+                            finally:
+                                # Whatever happened, the owner is finished before anything
+                                # else is called: `_finish` is a leaf, at a depth `_start` has
+                                # already reached, so it cannot fail (issue #8 item 9).
+                                if not ok:
+                                    failed += 1
+                                owner._finish(ok)
+                            if error is not None:
+                                created_at = getattr(owner, "_created_at", None)
+                                sink(owner._phase, error, owner._describe(item[0]), created_at)
                         else:
                             cancelled += 1
                 if ran == limit:
@@ -133,12 +156,13 @@ class Executor:
         finally:
             if watch is not None:
                 watch.current = None
-            work.end_batch(unpopped)  # a KeyboardInterrupt leaves the rest of the chunk queued
+            # Counters first: `end_batch` calls deeper, and may fail at the stack's limit.
             self._executed += ran - failed
             if failed:
                 self._failed += failed
             if cancelled:
                 self._cancelled += cancelled
+            work.end_batch(unpopped)  # a KeyboardInterrupt leaves the rest of the chunk queued
         return ran
 
     def discard(self, items: list[WorkItem]) -> int:

@@ -9,7 +9,7 @@ from kernel._core.callback import Callback
 from kernel._core.validate import check_int
 
 if TYPE_CHECKING:
-    from kernel._core.executor import ErrorSink
+    from kernel._core.executor import ReportSink
     from kernel._core.instruments import Instruments
 
 __all__ = ["IdleCallbacks"]
@@ -29,7 +29,7 @@ class IdleCallbacks:
 
     __slots__ = ("_callbacks", "_ids", "_report", "_watch")
 
-    def __init__(self, report: ErrorSink, watch: Instruments | None = None) -> None:
+    def __init__(self, report: ReportSink, watch: Instruments | None = None) -> None:
         self._report = report
         self._watch = watch
         self._callbacks: dict[int, Callback] = {}

@@ -152,17 +152,16 @@ class Instruments:
         self._changed()
         return True
 
-    def watch_with(
-        self,
-        watchdog_start: Callable[[], None] | None,
-        slow_callback: Callable[[str, object, float], None] | None,
-    ) -> None:
-        """Enable the heartbeat (`watchdog_start` runs at the first callback while the watchdog
-        sleeps or was never started) and/or the slow-callback check (called after each callback
-        with its phase, marker subject and duration). None disables either."""
-        self._watchdog_start = watchdog_start
-        self.sleeping = watchdog_start is not None
-        self._slow_callback = slow_callback
+    def set_watchdog(self, start: Callable[[], None] | None) -> None:
+        """Enable the heartbeat: `start` runs at a callback's start while the watchdog sleeps
+        (or was never started). None disables it."""
+        self._watchdog_start = start
+        self.sleeping = start is not None
+        self._changed()
+
+    def set_slow_callback(self, check: Callable[[str, object, float], None] | None) -> None:
+        """Run `check(phase, subject, seconds)` after each callback (debug mode); None: stop."""
+        self._slow_callback = check
         self._changed()
 
     def _changed(self) -> None:
@@ -211,7 +210,9 @@ class Instruments:
         if start is not None:
             start()
 
-    def call(self, phase: str, subject: object, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    def call(
+        self, phase: str, subject: object, fn: Callable[..., Any], args: tuple[Any, ...]
+    ) -> Any:
         """Run ``fn(*args)`` as one callback of `phase`: heartbeat, hooks and timing around it.
 
         `subject` is what the callback is described by (a `Task`, a `TimerHandle`, a `Callback`,

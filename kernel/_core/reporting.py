@@ -31,6 +31,9 @@ class ErrorReport:
     """The task or timer name if it has one, else the callable's qualified name."""
     tick: int
     """``stats().ticks`` when it was caught (1 during the first tick; 0 for a standalone bus)."""
+    created_at: str | None = None
+    """In debug mode, where the failing task or timer was created (a stack as text, innermost
+    call last); None otherwise."""
 
 
 ErrorHandler: TypeAlias = Callable[[ErrorReport], object]
@@ -81,9 +84,23 @@ class ErrorReporter:
         """The handler reports go to."""
         return self._handler
 
-    def __call__(self, phase: str, exception: BaseException, callback: str) -> None:
-        """Report `exception`, caught in `phase` while running `callback`."""
-        report = ErrorReport(phase=phase, exception=exception, callback=callback, tick=self._tick())
+    def __call__(
+        self,
+        phase: str,
+        exception: BaseException,
+        callback: str,
+        created_at: str | None = None,
+        /,
+    ) -> None:
+        """Report `exception`, caught in `phase` while running `callback` (created at
+        `created_at`, in debug mode)."""
+        report = ErrorReport(
+            phase=phase,
+            exception=exception,
+            callback=callback,
+            tick=self._tick(),
+            created_at=created_at,
+        )
         try:
             self._handler(report)
         except Exception:

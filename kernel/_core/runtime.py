@@ -22,6 +22,8 @@ from kernel._core.commands import (
     Shutdown,
 )
 from kernel._core.config import RuntimeConfig
+from kernel._core.debug import ThreadGuard, is_debug, slow_callback_warning
+from kernel._core.debug import install as install_debug
 from kernel._core.driving import advance, run, run_until_idle, wait_between_ticks
 from kernel._core.errors import InvalidStateError
 from kernel._core.event_queue import EventQueue
@@ -32,7 +34,7 @@ from kernel._core.phases import dispatch_async, dispatch_events, fire_timers, po
 from kernel._core.reporting import ErrorHandler, ErrorReporter
 from kernel._core.scope import EventScope
 from kernel._core.selector import READ, WRITE, IoSources
-from kernel._core.shutdown import stop
+from kernel._core.shutdown import StopProgress, stop
 from kernel._core.signals import SignalHandlers
 from kernel._core.state import TRANSITIONS, RuntimeState
 from kernel._core.stats import RuntimeStats, ShutdownReport
@@ -41,7 +43,6 @@ from kernel._core.threads import WorkerThreads
 from kernel._core.tick_report import PhaseTable, TickRecorder, TickReport
 from kernel._core.timer_handle import MissedTicks, TimerHandle
 from kernel._core.timer_wheel import TimerWheel
-from kernel._core.watchdog import Watchdog
 from kernel._core.validate import (
     check_callable,
     check_delay,
@@ -51,6 +52,7 @@ from kernel._core.validate import (
     check_priority,
     is_callable,
 )
+from kernel._core.watchdog import Watchdog
 from kernel._core.work_queue import WorkQueue
 
 if TYPE_CHECKING:
@@ -140,13 +142,18 @@ class Runtime:
         self._watchdog: Watchdog | None = None
         if config.stall_threshold is not None:
             self._watchdog = Watchdog(instruments, config.stall_threshold, self._current_tick)
-            instruments.watch_with(self._watchdog.wake, None)
+            instruments.set_watchdog(self._watchdog.wake)
+        self._debug = is_debug(config.debug)
+        if self._debug:
+            install_debug(self, ThreadGuard())
+            instruments.set_slow_callback(slow_callback_warning(config.slow_callback_duration))
         self._batch_size = config.batch_size
         self._scope: EventScope | None = None
         self._render_pending = False
         self._quit_requested = False
         self._in_tick = False
         self._shutdown_report: ShutdownReport | None = None
+        self._stopping: StopProgress | None = None  # the first terminal tick, once begun
         self._ticks = 0
         self._tasks_rejected = 0
         self._events_rejected = 0
@@ -496,8 +503,16 @@ class Runtime:
         return more
 
     def _apply_commands(self) -> int:
+        """Apply the commands sent before this tick, in order, one at a time.
+
+        Each leaves the channel just before it is applied and is counted then, so whatever
+        escapes from applying one (an interrupt) leaves every later one queued for the next tick.
+        Returns how many commands were taken (thread completions are not commands).
+        """
         commands = 0
-        for command in self._channel.take_all():
+        channel = self._channel
+        for _ in range(channel.waiting()):
+            command = channel.take()
             if command.__class__ is Completion:  # a worker's job finished: not a command
                 command.callback()
                 continue
@@ -522,11 +537,16 @@ class Runtime:
             self._report("command", exc, task._describe())
 
     def _apply_queue_event(self, event: object) -> None:
+        # Reading the event's priority runs the sender's code: whatever it raises, the event
+        # is refused and counted (and reported, unless it is an interrupt, which goes on).
         try:
             self.queue_event(event)
-        except (TypeError, ValueError) as exc:
+        except Exception as exc:
             self._events_rejected += 1
             self._report("command", exc, describe_callable(type(event)))
+        except BaseException:
+            self._events_rejected += 1
+            raise
 
     def _settle_quit(self) -> None:
         """Honour `HandlerContext.request_quit` at the end of a phase."""
@@ -538,33 +558,41 @@ class Runtime:
     def _stop(self) -> ShutdownReport | None:
         """The first terminal tick: drain (STOPPING) or abandon (EMERGENCY), then report.
 
-        Returns the new report, or None if an earlier terminal tick made it.
+        Interrupted (a drained task raising `KeyboardInterrupt`), it leaves no report, and the
+        next terminal tick resumes from the same `StopProgress`. Returns the new report, or None
+        if an earlier terminal tick made it.
         """
-        if self._shutdown_report is not None:
-            return None
-        self._quit_requested = False
-        state = self._state
-        jobs_cancelled, jobs_abandoned = self._threads.stop(
-            draining=state is _STOPPING, timeout=self._config.thread_join_timeout
-        )
-        report = stop(
-            state,
-            wheel=self._wheel,
-            events=self._events,
-            work=self._work,
-            bus=self._bus,
-            executor=self._executor,
-            scope=self._scope,
-            drain_limit=self._config.drain_limit,
-            ticks=self._ticks,
-        )
-        self._shutdown_report = dataclasses.replace(
-            report,
-            thread_jobs_cancelled=jobs_cancelled,
-            thread_jobs_abandoned=jobs_abandoned,
-        )
-        self._release()
-        return self._shutdown_report
+        if self._shutdown_report is None:
+            self._quit_requested = False
+            if self._stopping is None:
+                self._stopping = StopProgress(
+                    self._executor, self._events, self._bus, self._config.drain_limit
+                )
+            progress = self._stopping
+            jobs_cancelled, jobs_abandoned = self._threads.stop(
+                draining=self._state is _STOPPING, timeout=self._config.thread_join_timeout
+            )
+            progress.thread_jobs_cancelled += jobs_cancelled
+            progress.thread_jobs_abandoned += jobs_abandoned
+            report = stop(
+                self._read_state,
+                progress,
+                wheel=self._wheel,
+                events=self._events,
+                work=self._work,
+                bus=self._bus,
+                executor=self._executor,
+                scope=self._scope,
+                ticks=self._ticks,
+            )
+            self._shutdown_report = dataclasses.replace(
+                report,
+                thread_jobs_cancelled=progress.thread_jobs_cancelled,
+                thread_jobs_abandoned=progress.thread_jobs_abandoned,
+            )
+            self._release()
+            return self._shutdown_report
+        return None
 
     def _release(self) -> None:
         """Release every OS resource: signal handlers first (they use the wake-up fd), and stop
@@ -573,7 +601,10 @@ class Runtime:
         self._io.close()
         if self._watchdog is not None:
             self._watchdog.stop()
-            self._instruments.watch_with(None, None)
+            self._instruments.set_watchdog(None)
+
+    def _read_state(self) -> RuntimeState:
+        return self._state
 
     def run(self) -> ShutdownReport:
         """Tick until the runtime stops, sleeping between ticks; return the `ShutdownReport`.

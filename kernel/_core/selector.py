@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kernel._core.commands import CommandChannel
-    from kernel._core.executor import ErrorSink
+    from kernel._core.executor import ReportSink
     from kernel._core.instruments import Instruments
 
 __all__ = ["READ", "WRITE", "IoSources", "check_fd"]
@@ -98,15 +98,15 @@ class IoSources:
         "_selector",
         "_seq",
         "_wakeup",
-        "_woken",
         "_watch",
+        "_woken",
         "_writers",
         "active",
     )
 
     def __init__(
         self,
-        report: ErrorSink,
+        report: ReportSink,
         channel: CommandChannel,
         selector_factory: Callable[[], selectors.BaseSelector] = selectors.DefaultSelector,
         *,

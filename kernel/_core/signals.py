@@ -25,7 +25,7 @@ from kernel._core.callback import Callback
 if TYPE_CHECKING:
     from types import FrameType
 
-    from kernel._core.executor import ErrorSink
+    from kernel._core.executor import ReportSink
     from kernel._core.instruments import Instruments
     from kernel._core.selector import IoSources
 
@@ -78,7 +78,7 @@ class SignalHandlers:
         "_watch",
     )
 
-    def __init__(self, io: IoSources, report: ErrorSink, watch: Instruments | None = None) -> None:
+    def __init__(self, io: IoSources, report: ReportSink, watch: Instruments | None = None) -> None:
         self._io = io
         self._report = report
         self._watch = watch

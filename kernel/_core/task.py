@@ -63,6 +63,8 @@ class TaskState(enum.Enum):
 
 _PENDING: Final = TaskState.PENDING
 _RUNNING: Final = TaskState.RUNNING
+_COMPLETED: Final = TaskState.COMPLETED
+_FAILED: Final = TaskState.FAILED
 
 
 @final
@@ -83,7 +85,7 @@ class Task:
     that drives the runtime (or hand it over with a `ScheduleTask` command).
     """
 
-    __slots__ = ("_args", "_fn", "_id", "_name", "_priority", "_queued", "_state")
+    __slots__ = ("_args", "_created_at", "_fn", "_id", "_name", "_priority", "_queued", "_state")
 
     _phase: ClassVar[str] = "task"
 
@@ -147,19 +149,25 @@ class Task:
             self._release()
         return True
 
+    # `_start` and `_finish` are leaves (plain stores, no calls): the executor calls them at a
+    # stack depth it has already reached, so they cannot fail there, not even at the stack's
+    # limit (issue #8 item 9).
+
     def _start(self) -> bool:
         """Called by the executor when the task leaves the queue; False means skip it."""
         self._queued = False
         if self._state is not _PENDING:
-            self._release()
+            self._fn = None  # `_release`, inlined to stay a leaf
+            self._args = ()
             return False
         self._state = _RUNNING
         return True
 
     def _finish(self, ok: bool) -> None:
         """Called by the executor after the callable returned (`ok`) or raised."""
-        self._state = TaskState.COMPLETED if ok else TaskState.FAILED
-        self._release()
+        self._state = _COMPLETED if ok else _FAILED
+        self._fn = None  # `_release`, inlined to stay a leaf
+        self._args = ()
 
     def _abandon(self) -> bool:
         """Called when a stopped runtime discards the queued task; it stays PENDING."""
@@ -175,9 +183,17 @@ class Task:
         self._fn = None
         self._args = ()
 
-    def _describe(self) -> str:
-        """The task's name, else its callable's qualified name (for error reports)."""
-        return describe_work(self._name, self._fn, f"Task({self._id})")
+    def _set_created_at(self, stack: str) -> None:
+        """Debug mode: where the task was created (read back with ``getattr(task, "_created_at",
+        None)``; unset otherwise, so a task costs nothing more when debug mode is off)."""
+        self._created_at = stack
+
+    def _describe(self, fn: object = None) -> str:
+        """The task's name, else its callable's qualified name (for error reports).
+
+        `fn` names the callable once the task has released it (a report made after `_finish`).
+        """
+        return describe_work(self._name, self._fn if fn is None else fn, f"Task({self._id})")
 
     def __repr__(self) -> str:
         return f"<Task {self._id} {self._describe()!r} priority={self._priority} {self._state}>"
@@ -222,9 +238,18 @@ def describe_work(name: str | None, fn: object, released: str) -> str:
 
 
 def describe_callable(fn: object) -> str:
-    """A readable name for a callable: its qualified name, else its repr."""
-    qualname = getattr(fn, "__qualname__", None)
-    if isinstance(qualname, str):
-        module = getattr(fn, "__module__", None)
-        return f"{module}.{qualname}" if isinstance(module, str) else qualname
-    return repr(fn)
+    """A readable name for a callable: its qualified name, else its repr. Never raises.
+
+    It runs on the error path, so it must not fail there: a callable whose attributes or
+    ``repr()`` raise anything (a proxy whose ``__getattr__`` raises `KeyError`) is described by
+    its type and address instead, like ``object.__repr__``.
+    """
+    try:
+        qualname = getattr(fn, "__qualname__", None)
+        if isinstance(qualname, str):
+            module = getattr(fn, "__module__", None)
+            return f"{module}.{qualname}" if isinstance(module, str) else qualname
+        return repr(fn)
+    except Exception:  # any failure falls back to the safe description below
+        pass
+    return f"<{type(fn).__qualname__} object at {id(fn):#x}>"

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kernel._core.commands import CommandChannel
-    from kernel._core.executor import ErrorSink
+    from kernel._core.executor import ReportSink
     from kernel._core.instruments import Instruments
 
 __all__ = ["WorkerThreads"]
@@ -82,7 +82,7 @@ class WorkerThreads:
     def __init__(
         self,
         max_workers: int,
-        report: ErrorSink,
+        report: ReportSink,
         channel: CommandChannel,
         watch: Instruments | None = None,
     ) -> None:

@@ -22,6 +22,8 @@ _NOISE_ULPS: Final = 4
 """Far from zero the noise outgrows 1e-9 of a tick: forgive this many ulps of the tick count."""
 _EXACT_TICKS: Final = 2**20
 """Below this many ticks, 4 ulps of the tick count are under 1e-9 of a tick."""
+_FLOAT_INTS: Final = 2**53
+"""Ticks below this convert to a float exactly, so ``tick / hz`` rounds once."""
 _MAX_NOISE: Final = 1e-3
 """Never forgive more than this much of a tick: past ~2**40 ticks floats cannot tell ticks apart
 well, and rounding a deadline down by a whole ulp there would fire it a tick early."""
@@ -52,9 +54,16 @@ class TickScale:
 
         The noise forgiven is 1e-9 of a tick (SPEC §11) or, far from zero where float spacing is
         coarser than that, 4 ulps of the tick count, at most 1e-3 of a tick: 7.22 s at 1 ms is
-        tick 7220 at any clock origin, never 7221.
+        tick 7220 at any clock origin, never 7221. Never early, absolutely: the tick's own clock
+        time (`seconds`) is never before `when` by more than that noise, even where floats
+        are coarser than ticks (a 1 µs tick at a 1e12 s origin) and the product ``when * hz``
+        lands ticks away from the truth; then the tick comes from the clock's own value.
+
+        Raises:
+            ValueError: `when` is not finite.
         """
-        ticks = when * self.hz
+        hz = self.hz
+        ticks = when * hz
         if -_EXACT_TICKS < ticks < _EXACT_TICKS:
             noise = TICK_TOLERANCE
         else:
@@ -62,28 +71,78 @@ class TickScale:
             if noise > _MAX_NOISE:
                 noise = _MAX_NOISE
         try:
-            return math.ceil(ticks - noise)
-        except OverflowError:
+            tick = math.ceil(ticks - noise)
+        except (OverflowError, ValueError):
             # Any finite delay is accepted (SPEC §11); past ~1.8e305 s at 1 ms ``when * hz`` is
-            # infinite, but the exact product still names the tick.
-            return math.ceil(Fraction(when) * Fraction(self.hz))
+            # infinite, but the exact product still names the tick (below).
+            pass
+        else:
+            if -_FLOAT_INTS < tick < _FLOAT_INTS:
+                at = tick / hz
+                # Forgiven: the noise, plus the product's own rounding (half an ulp of it).
+                if at >= when or (when - at) * hz <= noise + 0.5 * math.ulp(ticks):
+                    return tick
+        # Floats could not tell the ticks apart: the exact product names the tick. Its exact time
+        # is at or after `when`, so its time correctly rounded is too (`when` is a float).
+        return _exact_ticks(when, hz, "when", up=True)
 
     def now_tick(self, now: float) -> int:
-        """The last tick whose time (``tick / hz``) is at or before `now`."""
+        """The last tick whose time (`seconds`) is at or before `now`.
+
+        Raises:
+            ValueError: `now` is not finite.
+        """
         hz = self.hz
-        tick = math.floor(now * hz)
-        if (tick + 1) / hz <= now:
-            return tick + 1
-        if tick / hz > now:
-            return tick - 1
-        return tick
+        try:
+            tick = math.floor(now * hz)
+        except (OverflowError, ValueError):
+            tick = _exact_ticks(now, hz, "now")
+        else:
+            if -_FLOAT_INTS < tick < _FLOAT_INTS - 1 and tick / hz <= now < (tick + 1) / hz:
+                return tick  # the common case: the product was close enough
+        return self._first_tick_at_or_after(tick, now, after=True) - 1
 
     def seconds(self, tick: int) -> float:
-        """The clock time of `tick` (``tick / hz``)."""
-        try:
-            return tick / self.hz
-        except OverflowError:  # a tick past the float range (see `deadline_tick`)
-            return float(Fraction(tick) / Fraction(self.hz))
+        """The clock time of `tick`: ``tick / hz``, correctly rounded to a float.
+
+        Non-decreasing in `tick`, so "the tick's time is at or before now" orders like the ticks.
+        """
+        if -_FLOAT_INTS < tick < _FLOAT_INTS:
+            return tick / self.hz  # the int converts exactly: one rounding
+        # Past 2**53 ticks `tick / hz` would round the tick to a float first: divide exactly.
+        return float(Fraction(tick) / Fraction(self.hz))
+
+    def _first_tick_at_or_after(self, estimate: int, when: float, *, after: bool = False) -> int:
+        """The first tick whose time is at or after `when` (strictly after if `after`).
+
+        Gallops from `estimate` and bisects: O(log distance) conversions. Used only where
+        floats cannot tell ticks apart (or the product overflowed), so the estimate is close.
+        """
+        seconds = self.seconds
+
+        def reached(tick: int) -> bool:
+            at = seconds(tick)
+            return at > when if after else at >= when
+
+        if reached(estimate):
+            high, step = estimate, 1
+            while reached(estimate - step):
+                high = estimate - step
+                step *= 2
+            low = estimate - step  # not reached
+        else:
+            low, step = estimate, 1
+            while not reached(estimate + step):
+                low = estimate + step
+                step *= 2
+            high = estimate + step  # reached
+        while high - low > 1:
+            middle = (low + high) // 2
+            if reached(middle):
+                high = middle
+            else:
+                low = middle
+        return high
 
     def deadline_seconds(self, when: float) -> float:
         """A deadline rounded up to its tick, in clock seconds (what `TimerHandle.deadline` says)."""
@@ -91,3 +150,17 @@ class TickScale:
 
     def __repr__(self) -> str:
         return f"TickScale(resolution={self.resolution!r})"
+
+
+def _exact_ticks(time: float, hz: float, name: str, *, up: bool = False) -> int:
+    """``floor(time * hz)`` (``ceil`` if `up`) computed exactly, where floats cannot tell ticks
+    apart.
+
+    Raises:
+        ValueError: `time` is not finite.
+    """
+    if not math.isfinite(time):
+        msg = f"{name} must be a finite time, got {time!r}"
+        raise ValueError(msg)
+    exact = Fraction(time) * Fraction(hz)
+    return math.ceil(exact) if up else math.floor(exact)

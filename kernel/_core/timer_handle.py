@@ -118,7 +118,7 @@ class TimerHandle:
     cancelled at once); leaving a ``with`` block does cancel. Use a handle on the runtime's thread.
     """
 
-    __slots__ = ("_args", "_fn", "_id", "_name", "_priority", "_slot", "_when")
+    __slots__ = ("_args", "_created_at", "_fn", "_id", "_name", "_priority", "_slot", "_when")
 
     failed: ClassVar[bool] = False
     """True if the timer could not be scheduled (capacity, or a stopping runtime)."""
@@ -189,7 +189,8 @@ class TimerHandle:
 
         Raises:
             TypeError: `delay` is not a number.
-            ValueError: `delay` is negative or not finite (checked even when not pending).
+            ValueError: `delay` is negative or not finite (checked even when not pending), or
+                would put the deadline past the largest float.
         """
         seconds = check_delay(delay)
         slot = self._slot
@@ -238,8 +239,12 @@ class TimerHandle:
         self._fn = None
         self._args = ()
 
-    def _describe(self) -> str:
-        return describe_work(self._name, self._fn, f"Timer({self._id})")
+    def _set_created_at(self, stack: str) -> None:
+        """Debug mode: where the timer was scheduled (unset otherwise: free when off)."""
+        self._created_at = stack
+
+    def _describe(self, fn: object = None) -> str:
+        return describe_work(self._name, self._fn if fn is None else fn, f"Timer({self._id})")
 
     def __repr__(self) -> str:
         state = "failed" if self.failed else ("pending" if self._slot is not None else "done")

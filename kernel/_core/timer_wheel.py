@@ -66,9 +66,11 @@ _FAR: Final = LEVELS
 """The level number of the overflow slot (deadlines beyond the top level)."""
 _NORMAL: Final = int(Priority.NORMAL)
 _LARGEST_FLOAT: Final = sys.float_info.max
+_INFINITY: Final = math.inf
 _DEAD_SLACK: Final = 64
-"""Dead timers the id map may hold beyond the live count before it is rebuilt: small maps
-(a debounce timer) are rebuilt rarely, large ones once their dead outnumber their live."""
+"""Dead timers the id map (and a slot, or the overflow heap) may hold beyond its live count
+before it is rebuilt: small ones are rebuilt rarely, large ones once their dead outnumber
+their live."""
 _FIRE_ORDER: Final = operator.attrgetter("_when", "_id")
 """Timers firing together go by exact deadline, then scheduling order (SPEC §11)."""
 
@@ -245,10 +247,17 @@ class TimerWheel:
         return None if tick is None else self._tick_seconds(tick)
 
     def seconds_until_next(self, now: float) -> float | None:
-        """Seconds from `now` to the earliest deadline: 0.0 if a timer is due, None if none."""
+        """Seconds from `now` to the earliest deadline: 0.0 if a timer is due, None if none.
+
+        Nothing fires before the wheel's position (the furthest time `expire` has seen): after a
+        clock that went backwards, the wait runs to that position, so a loop sleeps instead of
+        ticking in vain until the clock comes round again.
+        """
         tick = self.next_tick()
         if tick is None:
             return None
+        if tick < self._elapsed:
+            tick = self._elapsed
         if tick <= self._now_tick(now):
             return 0.0
         return self._tick_seconds(tick) - now
@@ -338,10 +347,16 @@ class TimerWheel:
             _check_timer_args(fn, priority, name)
         if self.live >= self._limit:
             return self._failed()
-        handle = TimerHandle(new_timer_id(), self._clock.now() + delay, fn, args, priority, name)
+        now = self._clock.now()
+        when = now + delay
+        if when == _INFINITY:
+            raise _past_the_float_range("delay", delay, now)
+        # Everything that can fail comes before the first change: a refused timer leaves no trace.
+        tick = self._deadline_tick(when)
+        handle = TimerHandle(new_timer_id(), when, fn, args, priority, name)
+        self._file(handle, tick)
         self._by_id[handle._id] = handle
         self.live += 1
-        self._file(handle, self._deadline_tick(handle._when))
         return handle
 
     def _schedule_periodic(
@@ -359,11 +374,15 @@ class TimerWheel:
         check_instance(missed, MissedTicks, "missed", "a MissedTicks")
         if self.live >= self._limit:
             return self._failed()
-        when = self._clock.now() + seconds
+        now = self._clock.now()
+        when = now + seconds
+        if when == _INFINITY:
+            raise _past_the_float_range("interval", interval, now)
+        tick = self._deadline_tick(when)
         handle = PeriodicTimer(new_timer_id(), when, fn, args, priority, name, seconds, missed)
+        self._file(handle, tick)
         self._by_id[handle._id] = handle
         self.live += 1
-        self._file(handle, self._deadline_tick(when))
         return handle
 
     def _failed(self) -> TimerHandle:
@@ -374,8 +393,11 @@ class TimerWheel:
         """Put a live timer in the slot for `tick`, relative to the wheel's position. O(1)."""
         elapsed = self._elapsed
         diff = tick ^ elapsed
-        if tick > elapsed and diff < _HORIZON:
+        if tick > elapsed and 0 <= diff < _HORIZON:
             # The level is the highest base-64 digit in which `tick` and the position differ.
+            # Ticks on either side of zero (a negative clock) differ in the sign, above every
+            # level (their XOR is negative): they wait in the overflow heap like far ones, and
+            # enter the wheel when the block that starts at tick 0 comes due.
             level = _LEVEL_OF_BIT_LENGTH[diff.bit_length()]
             slot = self._slots[level * SLOTS + ((tick >> (level * SLOT_BITS)) & _SLOT_MASK)]
             if not slot.live:
@@ -395,14 +417,19 @@ class TimerWheel:
             self._next_slot = slot
 
     def _remove(self, handle: TimerHandle) -> None:
-        """Cancel a pending timer: it leaves its slot and frees its place at once."""
+        """Cancel a pending timer: it leaves its slot and frees its place at once.
+
+        The slot lets go of it first; the handle and the counts change after that in plain
+        stores, so an exception at any call (a `RecursionError` at the stack's limit) leaves
+        either the timer pending and counted, or cancelled and uncounted, never half of each.
+        """
         slot = handle._slot
         assert isinstance(slot, Slot)  # a handle's home is the wheel's Slot (a TimerSlot)
-        handle._slot = None
-        handle._release()  # a cancelled timer never runs: free what its callable holds
         self._unlink(slot)
+        handle._slot = None
         self.live -= 1
         self._dead += 1
+        handle._release()  # a cancelled timer never runs: free what its callable holds
         if self._dead > self.live + _DEAD_SLACK:
             self._compact()
 
@@ -421,20 +448,45 @@ class TimerWheel:
         self._dead = 0
 
     def _unlink(self, slot: Slot) -> None:
-        """One timer left `slot`; empty the slot on the spot if it was the last live one."""
-        slot.live -= 1
-        if not slot.live:
-            slot.entries.clear()
+        """One timer left `slot`: empty the slot on the spot if it was the last live one, and
+        compact it once its dead entries outnumber the live ones (amortised O(1))."""
+        live = slot.live - 1
+        # Compacting (which calls, and so may fail) comes before any change: it only swaps a
+        # list for an equivalent one. What follows is plain stores.
+        if live and slot is self._far:
+            if len(self._far_heap) > 2 * live + _DEAD_SLACK:
+                self._compact_far()
+        elif live and len(slot.entries) > 2 * live + _DEAD_SLACK:
+            # Cancelled timers beside a live one (debounce by cancel on a frozen clock) would
+            # otherwise stay listed until the slot comes due, however many there are.
+            slot.entries = [h for h in dict.fromkeys(slot.entries) if h._slot is slot]
+        slot.live = live
+        if not live:
+            slot.entries = []
             if slot is self._far:
-                self._far_heap.clear()
+                self._far_heap = []
             else:
                 self._occupied[slot.level] &= ~slot.bit
         if slot is self._next_slot:
             self._next_dirty = True
 
+    def _compact_far(self) -> None:
+        """Rebuild the overflow heap from its live timers, as asyncio does once cancelled
+        entries outnumber live ones. O(f) for f overflow timers, amortised O(1) per cancel."""
+        far = self._far
+        live = {id(entry[2]): entry[2] for entry in self._far_heap if entry[2]._slot is far}
+        heap: list[tuple[int, int, TimerHandle]] = [
+            (self._deadline_tick(h._when), h._id, h) for h in live.values()
+        ]
+        heapq.heapify(heap)
+        self._far_heap = heap
+
     def _rearm(self, handle: TimerHandle, delay: float) -> None:
         """Move a pending timer's next deadline to ``now + delay`` (`TimerHandle.reset`)."""
-        when = self._clock.now() + delay
+        now = self._clock.now()
+        when = now + delay
+        if when == _INFINITY:
+            raise _past_the_float_range("delay", delay, now)
         if isinstance(handle, PeriodicTimer):
             handle._restart(when)
         if when >= handle._when:
@@ -612,6 +664,12 @@ class TimerWheel:
 
 def _width(level: int) -> int:
     return 1 << (level * SLOT_BITS)
+
+
+def _past_the_float_range(name: str, value: float, now: float) -> ValueError:
+    return ValueError(
+        f"{name} must keep the deadline within the float range, got {value!r} at now={now!r}"
+    )
 
 
 def _check_timer_args(fn: object, priority: object, name: object) -> None:

@@ -84,11 +84,6 @@ class Watchdog:
         self.stalls = 0
         """Stalls reported (cumulative)."""
 
-    @property
-    def is_alive(self) -> bool:
-        """True while the thread runs."""
-        return self._thread is not None and self._thread.is_alive()
-
     def wake(self) -> None:
         """A callback starts on this thread (the loop's): start the thread or wake it."""
         if self._stopped:

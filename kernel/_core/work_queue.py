@@ -11,20 +11,25 @@ __all__ = ["WorkItem", "WorkOwner", "WorkQueue"]
 
 
 class WorkOwner(Protocol):
-    """What the executor needs from the object behind a queued item (a `Task` or a timer)."""
+    """What the executor needs from the object behind a queued item (a `Task` or a timer).
+
+    `_start` and `_finish` must be leaves (plain stores, no calls): the executor calls them at a
+    stack depth it has already reached, so a task can never be left RUNNING by a
+    `RecursionError` at the stack's limit.
+    """
 
     _phase: ClassVar[str]
 
     def _start(self) -> bool:
-        """Return False if the item must be skipped (a cancelled task)."""
+        """Return False if the item must be skipped (a cancelled task). A leaf: no calls."""
         ...
 
     def _finish(self, ok: bool) -> None:
-        """Record that the callable returned (`ok`) or raised."""
+        """Record that the callable returned (`ok`) or raised. A leaf: no calls."""
         ...
 
-    def _describe(self) -> str:
-        """Name the work in an error report."""
+    def _describe(self, fn: object = None) -> str:
+        """Name the work in an error report (`fn`: its callable, if already released)."""
         ...
 
     def _abandon(self) -> bool:

@@ -30,6 +30,7 @@ from kernel.bench import (
     p9_memory,
     p10_io_wakeup,
     p11_thread_roundtrip,
+    p14_instruments,
     p15_demo,
 )
 from kernel.bench.runner import Row, Settings, format_table, metadata, stderr_progress, write_json
@@ -53,6 +54,7 @@ WORKLOADS: Final[dict[str, Callable[[Settings], list[Row]]]] = {
     "P8R": p8_idle_reader.measure,
     "P10": p10_io_wakeup.measure,
     "P11": p11_thread_roundtrip.measure,
+    "P14": p14_instruments.measure,
     "P15": p15_demo.measure,
 }
 """Every workload by its goal id in PERF.md, in the order they run."""

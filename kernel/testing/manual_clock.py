@@ -32,13 +32,18 @@ class ManualClock:
 
         Raises:
             TypeError: `seconds` is not a number.
-            ValueError: `seconds` is negative or not finite.
+            ValueError: `seconds` is negative or not finite, or the time would pass the largest
+                float. The time is unchanged.
         """
         step = _check_time(seconds, "seconds")
         if step < 0.0:
             msg = f"seconds must be >= 0 (time can't go backwards), got {seconds!r}"
             raise ValueError(msg)
-        self._now += step
+        now = self._now + step
+        if now == math.inf:
+            msg = f"seconds must keep the time within the float range, got {seconds!r}"
+            raise ValueError(msg)
+        self._now = now
 
     def advance_to(self, when: float) -> None:
         """Set time to `when` exactly (no float drift from adding differences).
@@ -61,7 +66,11 @@ def _check_time(value: object, name: str) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool):
         msg = f"{name} must be a number of seconds, got {value!r}"
         raise TypeError(msg)
-    if not math.isfinite(value):
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int past the float range: not a finite number of seconds
+        seconds = math.inf
+    if not math.isfinite(seconds):
         msg = f"{name} must be finite, got {value!r}"
         raise ValueError(msg)
-    return float(value)
+    return seconds
