@@ -385,28 +385,6 @@ def test_run_polls_watches_before_jumping_virtual_time(
     assert seen == [0.0, 0.0]
 
 
-class SteppingClock:
-    """A virtual clock with `advance` only (no `advance_to`)."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
-def test_a_clock_without_advance_to_is_stepped() -> None:
-    clock = SteppingClock()
-    evl = KernelEventLoop(Runtime(clock=clock))
-    evl.alarm(0.25, exit_loop)
-    evl.run()
-    assert clock.t == pytest.approx(0.25)
-    evl.runtime.close()
-
-
 # -- signals and executors ---------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ import signal
 from typing import TYPE_CHECKING, Any, Final
 
 from kernel import InvalidStateError, Runtime, RuntimeState, Task
+from kernel.testing import ManualClock
 
 try:
     import urwid
@@ -91,7 +92,8 @@ class KernelEventLoop(urwid.EventLoop):
     Args:
         runtime: the runtime to use (default: a new one on the monotonic clock). It is booted
             here if it is BOOTING. With a `kernel.testing.ManualClock`, `run()` jumps virtual
-            time to the next deadline instead of sleeping (deterministic tests).
+            time to the next deadline instead of sleeping (deterministic tests); other clocks
+            are taken to run in real time.
 
     Raises:
         TypeError: `runtime` is not a `Runtime`.
@@ -297,7 +299,7 @@ class KernelEventLoop(urwid.EventLoop):
     def _loop(self) -> Exception | None:
         """Tick, go idle, wait; return the exception a urwid callback raised (None: stopped)."""
         rt = self._rt
-        manual = rt.clock if callable(getattr(rt.clock, "advance", None)) else None
+        manual = rt.clock if isinstance(rt.clock, ManualClock) else None
         try:
             while rt.tick():
                 timeout = rt.next_timeout()
@@ -308,7 +310,7 @@ class KernelEventLoop(urwid.EventLoop):
                 if timeout == 0.0:
                     continue
                 if manual is not None and timeout is not None:
-                    _jump(rt, manual, timeout)
+                    _jump(rt, manual)
                 else:
                     rt.wait(timeout)
         except _LoopExit as stop:
@@ -326,15 +328,12 @@ def _ignore(future: concurrent.futures.Future[Any]) -> None:
     """The ``on_done`` of `run_in_executor` jobs: the future's owner reads the outcome."""
 
 
-def _jump(rt: Runtime, clock: Any, timeout: float) -> None:
+def _jump(rt: Runtime, clock: ManualClock) -> None:
     """Virtual time: poll I/O first (ready: do nothing, the next tick runs it), else move the
-    clock to the next deadline, exactly when it can (`ManualClock.advance_to`)."""
+    clock exactly to the next deadline."""
     fd = rt.io_fileno()
     if fd is not None and select.select([fd], [], [], 0)[0]:
         return
     deadline = rt.timer_wheel.next_deadline()
-    advance_to = getattr(clock, "advance_to", None)
-    if deadline is not None and callable(advance_to):
-        advance_to(deadline)
-    else:
-        clock.advance(timeout)
+    assert deadline is not None  # next_timeout() was a number: a timer is pending
+    clock.advance_to(deadline)
