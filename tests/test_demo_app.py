@@ -11,7 +11,7 @@ import pytest
 
 urwid = pytest.importorskip("urwid")
 
-from kernel import Runtime, RuntimeState  # noqa: E402
+from kernel import Runtime, RuntimeState, StallReport  # noqa: E402
 from kernel.demo.app import (  # noqa: E402
     AUTOSAVE_DELAY,
     EditorApp,
@@ -264,7 +264,7 @@ def test_stats_panel_shows_latency_percentiles(runtimes: Callable[..., Runtime])
     )
     app.toggle_stats()
     text = "\n".join(
-        line.rstrip() for line in app.view.widget.render((80, 20), focus=True).decoded_text
+        line.rstrip() for line in app.view.widget.render((80, 24), focus=True).decoded_text
     )
     assert "p99" in text
     assert "p99          2.000 ms" in text
@@ -281,14 +281,8 @@ def test_f3_runs_a_slow_task_and_the_stall_notice_reaches_the_message_line(
     setup.rt.advance(0.05)
     assert app.view.message == "the slow task blocked the loop for 0.0 s"
 
-    @dataclasses.dataclass
-    class FakeStall:
-        phase: str = "timer"
-        callback: str = "slow task (F3)"
-        tick: int = 7
-        seconds: float = 0.52
-
-    StallNotifier(app).on_stall(FakeStall())  # as the watchdog thread would
+    report = StallReport(phase="timer", callback="slow task (F3)", tick=7, seconds=0.52, stack="")
+    StallNotifier(app).on_stall(report)  # as the watchdog thread would
     setup.rt.run_until_idle()
     assert app.view.message == (
         "stall watchdog: timer 'slow task (F3)' blocked the loop for 0.5 s (tick 7);"

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import concurrent.futures
     from collections.abc import Callable
 
-    from kernel import ErrorReport, Runtime, TimerHandle
+    from kernel import ErrorReport, Runtime, StallReport, TimerHandle
     from kernel.demo.document import Document
     from kernel.demo.files import FileSignature
     from kernel.demo.jobs import JobRunner
@@ -355,8 +355,8 @@ class StallNotifier:
     def __init__(self, app: EditorApp) -> None:
         self._app = app
 
-    def on_stall(self, report: Any) -> None:
-        """Instrument hook: a `kernel.StallReport`."""
+    def on_stall(self, report: StallReport) -> None:
+        """Instrument hook: the watchdog's report of a callback still running too long."""
         self._app.notice_from_thread(
             f"stall watchdog: {report.phase} {report.callback!r} blocked the loop"
             f" for {report.seconds:.1f} s (tick {report.tick}); its stack is printed at exit"

@@ -29,6 +29,7 @@ def stats_lines(stats: RuntimeStats, histogram: LatencyHistogram | None) -> list
         f"events         {stats.events_dispatched:>8}",
         f"thread jobs    {stats.thread_jobs_done:>8}",
         f"commands       {stats.commands_processed:>8}",
+        f"stalls         {stats.stalls:>8}",
         "",
         "tick latency",
     ]
