@@ -168,6 +168,8 @@ def run_terminal(
     for error in errors.reports:
         print(f"{error.phase} {error.callback} raised (tick {error.tick}):", file=err)
         traceback.print_exception(error.exception, file=err)
+    if kept.records:
+        print("kernel's log while the editor ran (kept off the screen):", file=err)
     for record in kept.records:
         print(f"kernel log: {record.getMessage()}", file=err)
     return 1 if errors.reports else 0
