@@ -279,3 +279,24 @@ def test_switch_interval_is_short_while_running_and_restored_after(pty: Pty) -> 
     run_in_process(pty, user, None)
     assert seen == [pytest.approx(0.001)]
     assert sys.getswitchinterval() == before
+
+
+@pytest.mark.parametrize("loop", ["kernel", "select"])
+def test_signal_handlers_are_restored_after_the_run(pty: Pty, loop: str) -> None:
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def user(pty: Pty) -> None:
+        pty.wait_for("editing [scratch]", row=23)
+
+    assert run_in_process(pty, user, None, loop=loop)[0] == 0
+    assert {signum: signal.getsignal(signum) for signum in before} == before
+
+
+def test_sigterm_quits_gracefully(pty: Pty) -> None:
+    def user(pty: Pty) -> None:
+        pty.wait_for("editing [scratch]", row=23)
+        os.kill(os.getpid(), signal.SIGTERM)  # the run ends: no frame after it
+
+    status, out, _err = run_in_process(pty, user, None)
+    assert status == 0
+    assert out.startswith("kernel stopped (Stopping)")

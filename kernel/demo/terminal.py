@@ -108,7 +108,9 @@ def run_terminal(
     """Run the editor on the controlling terminal until Ctrl-Q; return the exit status.
 
     Prints the `kernel.ShutdownReport` to `out` after the terminal is restored, then any kernel
-    error reports and log records to `err`. Returns 0, or 1 if kernel reported errors.
+    error reports and log records to `err`. Returns 0, or 1 if kernel reported errors. An
+    exception (a bug in a urwid callback) propagates, after the terminal, the signal handlers
+    and every thread and fd of the runtime are back to how they were.
 
     Args:
         path: the file to edit (None: a scratch buffer).
@@ -119,33 +121,49 @@ def run_terminal(
         out, err: where the report and the errors go (default: `sys.stdout`, `sys.stderr`).
     """
     term_in = sys.stdin if term_in is None else term_in
-    term_out = sys.stdout if term_out is None else term_out
-    out = sys.stdout if out is None else out
-    err = sys.stderr if err is None else err
-    errors = ErrorRoute()
-    rt = Runtime(RuntimeConfig(stall_threshold=STALL_THRESHOLD), error_handler=errors)
-    rt.boot()
-    histogram = LatencyHistogram()
-    app = EditorApp(
-        rt, Document(path), jobs=ThreadJobs(rt), now_text=wall_clock_text, histogram=histogram
-    )
-    errors.connect(app.show_error)
-    rt.add_instrument(histogram)
-    rt.add_instrument(StallNotifier(app))
-    watcher = None if path is None else FileWatcher(path, app.file_changed_from_thread)
-    screen = urwid.display.raw.Screen(term_in, term_out)
-    host = SelectHost(rt) if loop == "select" else None
-    event_loop = KernelEventLoop(rt) if host is None else host.event_loop
-    main_loop = app.main_loop(screen, event_loop)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        event_loop.set_signal_handler(signum, lambda *_: app.quit())
+    session = _Session(path, loop, term_in, sys.stdout if term_out is None else term_out)
     with (
         _switch_interval(SWITCH_INTERVAL),
         _kernel_log_kept() as kept,
         _terminal_restored(term_in.fileno()),
     ):
         # Ctrl-S and Ctrl-Q are the terminal's flow control keys: free them for the editor.
-        screen.tty_signal_keys(start="undefined", stop="undefined", fileno=term_in.fileno())
+        session.screen.tty_signal_keys(start="undefined", stop="undefined", fileno=term_in.fileno())
+        session.run(busy=busy)
+    return session.print_outcome(
+        kept.records, sys.stdout if out is None else out, sys.stderr if err is None else err
+    )
+
+
+class _Session:
+    """One run of the editor: the runtime, the app, its threads and the urwid loop around them."""
+
+    def __init__(self, path: Path | None, loop: str, term_in: TextIO, term_out: TextIO) -> None:
+        self.errors = ErrorRoute()
+        rt = self.rt = Runtime(
+            RuntimeConfig(stall_threshold=STALL_THRESHOLD), error_handler=self.errors
+        )
+        rt.boot()
+        histogram = LatencyHistogram()
+        app = self.app = EditorApp(
+            rt, Document(path), jobs=ThreadJobs(rt), now_text=wall_clock_text, histogram=histogram
+        )
+        self.errors.connect(app.show_error)
+        rt.add_instrument(histogram)
+        rt.add_instrument(StallNotifier(app))
+        self.watcher = None if path is None else FileWatcher(path, app.file_changed_from_thread)
+        self.screen = urwid.display.raw.Screen(term_in, term_out)
+        self.host = SelectHost(rt) if loop == "select" else None
+        self.event_loop = KernelEventLoop(rt) if self.host is None else self.host.event_loop
+        self.main_loop = app.main_loop(self.screen, self.event_loop)
+
+    def run(self, *, busy: bool) -> None:
+        """Run until Ctrl-Q (or SIGINT, SIGTERM); on any exit stop every thread and the runtime."""
+        app, host, watcher = self.app, self.host, self.watcher
+        previous = {
+            signum: self.event_loop.set_signal_handler(signum, lambda *_: app.quit())
+            for signum in (signal.SIGINT, signal.SIGTERM)
+        }
         try:
             if watcher is not None:
                 watcher.start()
@@ -154,22 +172,28 @@ def run_terminal(
             app.start()
             if host is not None:
                 host.start()
-            main_loop.run()
+            self.main_loop.run()
         finally:
             if watcher is not None:
                 watcher.stop()
             app.stop_background_job()
             if host is not None:
                 host.stop()
-            rt.close()  # after a crash: stop at once and release every OS resource
-    report = rt.shutdown_report()
-    assert report is not None  # close() ran the terminal tick at the latest
-    print(format_shutdown_report(report), file=out)
-    for error in errors.reports:
-        print(f"{error.phase} {error.callback} raised (tick {error.tick}):", file=err)
-        traceback.print_exception(error.exception, file=err)
-    if kept.records:
-        print("kernel's log while the editor ran (kept off the screen):", file=err)
-    for record in kept.records:
-        print(f"kernel log: {record.getMessage()}", file=err)
-    return 1 if errors.reports else 0
+            for signum, handler in previous.items():
+                restored = signal.SIG_DFL if handler is None else handler  # None: not from Python
+                self.event_loop.set_signal_handler(signum, restored)
+            self.rt.close()  # after a crash: stop at once and release every OS resource
+
+    def print_outcome(self, records: list[logging.LogRecord], out: TextIO, err: TextIO) -> int:
+        """Print the report, then the errors and log records kept off the screen; the status."""
+        report = self.rt.shutdown_report()
+        assert report is not None  # close() ran the terminal tick at the latest
+        print(format_shutdown_report(report), file=out)
+        for error in self.errors.reports:
+            print(f"{error.phase} {error.callback} raised (tick {error.tick}):", file=err)
+            traceback.print_exception(error.exception, file=err)
+        if records:
+            print("kernel's log while the editor ran (kept off the screen):", file=err)
+        for record in records:
+            print(f"kernel log: {record.getMessage()}", file=err)
+        return 1 if self.errors.reports else 0
