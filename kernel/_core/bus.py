@@ -43,6 +43,7 @@ __all__ = [
     "discard_queue",
     "dispatch_batch",
     "halt",
+    "watch_bus",
 ]
 
 E = TypeVar("E")
@@ -452,21 +453,22 @@ class EventBus:
         self._scope = scope
         result = _NOT_HANDLED
         context = self._context
-        watch = self._watch
-        if watch is not None and not watch.watching:
-            watch = None
+        watch = self._watch  # None unless the runtime's instruments watch callbacks
         outer = None if watch is None else watch.current
         try:
             for handler, with_context in receivers:
                 try:
-                    if watch is not None and watch.hooked:
+                    if watch is None:
+                        outcome: object = (
+                            handler(event, context) if with_context else handler(event)
+                        )
+                    elif watch.hooked:
                         args = (event, context) if with_context else (event,)
-                        outcome: object = watch.call("event", handler, handler, args)
-                    else:
-                        if watch is not None:  # only the watchdog: a heartbeat
-                            watch.current = ("event", handler)
-                            if watch.sleeping:
-                                watch.wake()
+                        outcome = watch.call("event", handler, handler, args)
+                    else:  # only the watchdog: a heartbeat, at the cost of a store
+                        watch.current = ("event", handler)
+                        if watch.sleeping:
+                            watch.wake()
                         outcome = handler(event, context) if with_context else handler(event)
                 except Exception as exc:
                     self._handler_failed(exc, handler)
@@ -500,15 +502,19 @@ def _bad_result(outcome: object, handler: Handler) -> TypeError:
 # -- the runtime's side of the bus (kernel._core only) -------------------------------------------
 
 
+def watch_bus(bus: EventBus, watch: Instruments | None) -> None:
+    """Run `bus`'s handlers under `watch` (the runtime's instruments, while they watch
+    callbacks: heartbeat, hooks, timing); None: plainly."""
+    bus._watch = watch
+
+
 def attach(
     bus: EventBus,
     sink: Callable[[str, BaseException, str], None],
     on_render: Callable[[], None],
     on_quit: Callable[[], None],
-    watch: Instruments | None = None,
 ) -> None:
-    """Route `bus`'s reports and context requests to a runtime (once per bus); its handlers
-    run under the runtime's instruments (`watch`) while they watch callbacks.
+    """Route `bus`'s reports and context requests to a runtime (once per bus).
 
     Raises:
         ValueError: the bus already belongs to a runtime.
@@ -520,7 +526,6 @@ def attach(
     bus._sink = sink
     bus._on_render = on_render
     bus._on_quit = on_quit
-    bus._watch = watch
 
 
 def close(bus: EventBus) -> None:

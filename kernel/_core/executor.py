@@ -43,15 +43,13 @@ class Executor:
 
     Args:
         sink: receives ``(phase, exception, description)`` for each caught exception.
-        watch: the runtime's instruments: while they watch callbacks, each item's run goes
-            through them (heartbeat, hooks, timing).
     """
 
     __slots__ = ("_cancelled", "_executed", "_failed", "_halted", "_sink", "_watch")
 
-    def __init__(self, sink: ErrorSink, watch: Instruments | None = None) -> None:
+    def __init__(self, sink: ErrorSink) -> None:
         self._sink = sink
-        self._watch = watch
+        self._watch: Instruments | None = None
         self._executed = 0
         self._failed = 0
         self._cancelled = 0
@@ -72,6 +70,11 @@ class Executor:
         """Cancelled tasks skipped when they reached the front (cumulative)."""
         return self._cancelled
 
+    def watch(self, watch: Instruments | None) -> None:
+        """Run items under `watch` (the runtime's instruments, while they watch callbacks);
+        None: plainly. Takes effect from the next batch."""
+        self._watch = watch
+
     def halt(self) -> None:
         """Stop running for good: a batch in progress ends after the current item (EMERGENCY)."""
         self._halted = True
@@ -88,9 +91,7 @@ class Executor:
         ran = failed = cancelled = 0
         sink = self._sink
         unpopped = 0  # items claimed off the queue and not yet popped
-        watch = self._watch
-        if watch is not None and not watch.watching:
-            watch = None
+        watch = self._watch  # None unless the runtime's instruments watch callbacks
         try:
             for lane, count in work.begin_batch():
                 popleft = lane.popleft

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from typing_extensions import TypeVarTuple, Unpack
 
-from kernel._core.bus import EventBus, async_queue, attach, close, halt
+from kernel._core.bus import EventBus, async_queue, attach, close, halt, watch_bus
 from kernel._core.clock import Clock, MonotonicClock
 from kernel._core.commands import (
     CommandChannel,
@@ -115,7 +115,7 @@ class Runtime:
             lambda *report: self._report(*report), self._instruments_changed
         )
         self._report = ErrorReporter(error_handler, self._current_tick, instruments)
-        attach(bus, self._report, self.request_render, self._request_quit, instruments)
+        attach(bus, self._report, self.request_render, self._request_quit)
 
         self._config = config
         self._clock = clock
@@ -128,7 +128,7 @@ class Runtime:
         self._wheel = TimerWheel(
             clock, resolution=config.timer_resolution, max_timers=config.max_timers
         )
-        self._executor = Executor(self._report, instruments)
+        self._executor = Executor(self._report)
         self._channel = CommandChannel()
         self._io = IoSources(self._report, self._channel, watch=instruments)
         self._signals = SignalHandlers(self._io, self._report, instruments)
@@ -1007,6 +1007,9 @@ class Runtime:
     def _instruments_changed(self) -> None:
         instruments = self._instruments
         self._watch_ticks = instruments.watch_ticks
+        watch = instruments if instruments.watching else None
+        self._executor.watch(watch)
+        watch_bus(self._bus, watch)
         if instruments.after_tick:
             if self._recorder is None:
                 self._recorder = TickRecorder(_PLAIN_PHASES)

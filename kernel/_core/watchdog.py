@@ -30,7 +30,9 @@ logger: Final = logging.getLogger("kernel")
 
 SAMPLES_PER_THRESHOLD: Final = 4
 """Samples per threshold while callbacks run: a stall is seen within 1.25 thresholds of its
-start, at four wake-ups per threshold (and none while the loop is idle)."""
+start, at four wake-ups per threshold (and none while the loop is idle). The thread goes to
+sleep only after a sample found no callback running twice in a row, so a busy loop of short
+callbacks wakes it at most once per sample interval."""
 JOIN_TIMEOUT: Final = 5.0
 """Seconds `stop()` waits for the thread: it wakes at once, unless an ``on_stall`` hook hangs."""
 
@@ -114,10 +116,18 @@ class Watchdog:
         seen: object = None
         first = 0.0
         reported: object = None
+        active = True  # a callback ran since the last sample (or we were just woken for one)
         while not self._stopped:
             marker = instruments.current
             if marker is None:
                 seen = None
+                if active:
+                    # Between callbacks of a busy loop: sample again after an interval rather
+                    # than sleep at once, which would make every short callback wake us.
+                    active = False
+                    event.wait(interval)
+                    event.clear()
+                    continue
                 instruments.sleeping = True
                 # Re-read after publishing `sleeping`: a callback that started in between saw
                 # sleeping False and did not wake us, but its marker is visible now.
@@ -125,7 +135,9 @@ class Watchdog:
                     event.wait()
                 event.clear()
                 instruments.sleeping = False
+                active = True
                 continue
+            active = True
             now = perf_counter()
             if marker is not seen:
                 seen, first = marker, now
