@@ -26,6 +26,8 @@ import kernel
 from kernel.bench.runner import Row, alternate
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from kernel.bench.runner import Settings
 
 __all__ = ["measure"]
@@ -72,77 +74,82 @@ def measure(settings: Settings) -> list[Row]:
         rounds=1,
         warmup=[],
     )
-    latencies: dict[str, list[float]] = {loop: [] for loop in LOOPS}
+    busy: dict[str, list[float]] = {loop: [] for loop in LOOPS}
+    quiet: dict[str, list[float]] = {"kernel": []}
     alternate(
         [
-            lambda: _typing("kernel", keys, settle, latencies),
-            lambda: _typing("select", keys, settle, latencies),
+            lambda: _typing("kernel", keys, settle, busy),
+            lambda: _typing("select", keys, settle, busy),
+            lambda: _typing("kernel", keys, settle, quiet, busy=False),
         ],
         settings,
         "P15 demo key latency",
         rounds=1,
         warmup=[],
     )
-    quiet: dict[str, list[float]] = {"kernel": []}
-    alternate(
-        [lambda: _typing("kernel", keys, settle, quiet, busy=False)],
-        settings,
-        "P15 demo key latency, no background job",
-        rounds=1,
-        warmup=[],
-    )
-    k_p50, s_p50 = (statistics.median(latencies[loop]) for loop in LOOPS)
-    k_p99, s_p99 = (_p99(latencies[loop]) for loop in LOOPS)
+    return _rows(idle, keys, idle_kernel, idle_select, busy, quiet)
+
+
+def _rows(
+    idle: float,
+    keys: int,
+    idle_kernel: Mapping[str, float],
+    idle_select: Mapping[str, float],
+    busy: dict[str, list[float]],
+    quiet: dict[str, list[float]],
+) -> list[Row]:
     return [
-        Row(
-            id="P15 idle",
-            workload=f"demo idle {idle:g} s on KernelEventLoop [CPU s vs wall s]",
-            unit="s",
-            kernel=idle_kernel["cpu"],
-            anchor=idle_kernel["wall"],
-            goal=CPU_GOAL,
+        _row(
+            "P15 idle",
+            f"demo idle {idle:g} s on KernelEventLoop [CPU s vs wall s]",
+            "s",
+            idle_kernel["cpu"],
+            idle_kernel["wall"],
+            CPU_GOAL,
         ),
-        Row(
-            id="P15 idle loops",
-            workload=f"demo idle {idle:g} s [CPU s, KernelEventLoop vs urwid SelectEventLoop]",
-            unit="s",
-            kernel=idle_kernel["cpu"],
-            anchor=idle_select["cpu"],
-            goal=None,
+        _row(
+            "P15 idle loops",
+            f"demo idle {idle:g} s [CPU s, KernelEventLoop vs urwid SelectEventLoop]",
+            "s",
+            idle_kernel["cpu"],
+            idle_select["cpu"],
         ),
-        Row(
-            id="P15 key p50",
-            workload=f"demo key to screen, median of {keys}, busy worker [ms, Kernel vs Select loop]",
-            unit="ms",
-            kernel=k_p50,
-            anchor=s_p50,
-            goal=None,
+        _row(
+            "P15 key p50",
+            f"demo key to screen, median of {keys}, busy worker [ms, Kernel vs Select loop]",
+            "ms",
+            statistics.median(busy["kernel"]),
+            statistics.median(busy["select"]),
         ),
-        Row(
-            id="P15 key p99",
-            workload=f"demo key to screen, p99 of {keys}, busy worker [ms, Kernel vs Select loop]",
-            unit="ms",
-            kernel=k_p99,
-            anchor=s_p99,
-            goal=None,
+        _row(
+            "P15 key p99",
+            f"demo key to screen, p99 of {keys}, busy worker [ms, Kernel vs Select loop]",
+            "ms",
+            _p99(busy["kernel"]),
+            _p99(busy["select"]),
         ),
-        Row(
-            id="P15 key budget",
-            workload=f"demo key to screen p99 on KernelEventLoop [ms vs {BUDGET_MS:g} ms frame]",
-            unit="ms",
-            kernel=k_p99,
-            anchor=BUDGET_MS,
-            goal=1.0,
+        _row(
+            "P15 key budget",
+            f"demo key to screen p99 on KernelEventLoop [ms vs {BUDGET_MS:g} ms frame]",
+            "ms",
+            _p99(busy["kernel"]),
+            BUDGET_MS,
+            1.0,
         ),
-        Row(
-            id="P15 key quiet",
-            workload=f"demo key to screen p99 of {keys}, no background job [ms vs {BUDGET_MS:g} ms]",
-            unit="ms",
-            kernel=_p99(quiet["kernel"]),
-            anchor=BUDGET_MS,
-            goal=None,
+        _row(
+            "P15 key quiet",
+            f"demo key to screen p99 of {keys}, no background job [ms vs {BUDGET_MS:g} ms]",
+            "ms",
+            _p99(quiet["kernel"]),
+            BUDGET_MS,
         ),
     ]
+
+
+def _row(
+    row_id: str, workload: str, unit: str, kernel: float, anchor: float, goal: float | None = None
+) -> Row:
+    return Row(id=row_id, workload=workload, unit=unit, kernel=kernel, anchor=anchor, goal=goal)
 
 
 def _p99(values: list[float]) -> float:
