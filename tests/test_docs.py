@@ -27,6 +27,9 @@ RUN_LANGUAGE: Final = "python"
 NOT_RUN_LANGUAGES: Final = frozenset({"pycon-not-run"})
 """Python-looking blocks that are deliberately not run (illustrations only)."""
 
+OPTIONAL_PACKAGES: Final = frozenset({"urwid"})
+"""Extras some examples import (docs/hosts.md, docs/testing.md): their blocks skip without them."""
+
 _FENCE: Final = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`\n]*)$")
 
 
@@ -117,7 +120,12 @@ def test_doc_examples_run(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         for block in blocks:
             # Leading newlines make tracebacks point at the block's lines in the Markdown file.
             source = "\n" * (block.line - 1) + block.code
-            exec(compile(source, str(path), "exec"), module.__dict__)
+            try:
+                exec(compile(source, str(path), "exec"), module.__dict__)
+            except ModuleNotFoundError as exc:
+                if exc.name not in OPTIONAL_PACKAGES:
+                    raise
+                pytest.skip(f"{_file_id(path)}:{block.line}: needs {exc.name}, not installed")
     finally:
         del sys.modules[name]
     leftover = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]

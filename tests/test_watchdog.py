@@ -269,4 +269,3 @@ def test_a_stopped_watchdog_ignores_wake_ups() -> None:
     watchdog.stop()  # never started: nothing to join
     watchdog.wake()
     assert not watchdog_threads()
-

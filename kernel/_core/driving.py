@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from kernel._core.selector import IoSources
     from kernel._core.stats import ShutdownReport
 
-__all__ = ["advance", "run", "run_until_idle"]
+__all__ = ["advance", "run", "run_until_idle", "wait_between_ticks"]
 
 
 MAX_WAIT: Final = 86_400.0
@@ -96,13 +96,24 @@ def run(
             deadline = runtime.timer_wheel.next_deadline()
             assert deadline is not None
             _move_to(manual, deadline)
-        elif io.active:
-            io.wait(None if timeout is None else min(timeout, MAX_WAIT))
         else:
-            channel.wait(None if timeout is None else min(timeout, MAX_WAIT))
+            wait_between_ticks(channel, io, timeout)
     report = runtime.shutdown_report()
     assert report is not None  # tick() returns False only after the terminal tick
     return report
+
+
+def wait_between_ticks(channel: CommandChannel, io: IoSources, timeout: float | None) -> None:
+    """Block in real time until I/O, a signal, a command or a thread completion, or `timeout`.
+
+    In the selector while a reader, writer or signal handler is registered, else on the command
+    channel's lock; at most `MAX_WAIT` seconds. It may return early; callers tick and re-check.
+    """
+    limit = None if timeout is None else min(timeout, MAX_WAIT)
+    if io.active:
+        io.wait(limit)
+    else:
+        channel.wait(limit)
 
 
 def run_until_idle(runtime: Driven, max_ticks: int) -> int:

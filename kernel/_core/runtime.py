@@ -24,7 +24,7 @@ from kernel._core.commands import (
 from kernel._core.config import RuntimeConfig
 from kernel._core.debug import ThreadGuard, is_debug, slow_callback_warning
 from kernel._core.debug import install as install_debug
-from kernel._core.driving import advance, run, run_until_idle
+from kernel._core.driving import advance, run, run_until_idle, wait_between_ticks
 from kernel._core.errors import InvalidStateError
 from kernel._core.event_queue import EventQueue
 from kernel._core.executor import Executor
@@ -45,6 +45,7 @@ from kernel._core.timer_handle import MissedTicks, TimerHandle
 from kernel._core.timer_wheel import TimerWheel
 from kernel._core.validate import (
     check_callable,
+    check_delay,
     check_instance,
     check_int,
     check_positive_int,
@@ -895,6 +896,58 @@ class Runtime:
         if self._shutdown_report is None:
             self.tick()  # STOPPING or EMERGENCY now: this is the terminal tick
         self._release()
+
+    # -- host drivers (SPEC §13): the parts of run() a loop that owns the wait needs ------------
+
+    def run_idle_callbacks(self) -> int:
+        """Call the idle callbacks now, as `run()` does when it finds nothing ready; return how many.
+
+        For drivers that own the wait (`kernel.hosts`): call it when `next_timeout()` is not
+        ``0.0`` and the driver is about to wait, then re-check `next_timeout()` (the callbacks
+        may have made work ready). Same rules as in `run()`: registration order, a raising
+        callback is reported (``phase == "idle"``) and stays registered.
+
+        Raises:
+            InvalidStateError: called from inside a tick.
+        """
+        if self._in_tick:
+            msg = "run_idle_callbacks() called from inside a tick"
+            raise InvalidStateError(msg)
+        return self._idle.run_all()
+
+    def io_fileno(self) -> int | None:
+        """The fd of the runtime's selector, for a host loop to watch; None while nothing needs it.
+
+        It is readable whenever one of the runtime's readers or writers is ready or a handled
+        signal arrived; the next `tick()` polls the sources. None while no reader, writer or
+        signal handler is registered. The selector is created by the first `add_reader`,
+        `add_writer` or `add_signal_handler` and closed at the terminal tick, so a host reads
+        this again after each tick; watching a ``os.dup()`` of it keeps the host safe from the
+        number being reused after the close.
+
+        Raises:
+            NotImplementedError: the platform's selector has no fd (``select()`` on Windows).
+        """
+        return self._io.fileno()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until something may be ready, or `timeout` seconds pass (None: no limit).
+
+        The wait `run()` does between ticks, in real time on any clock: it ends when a reader
+        or writer is ready, a handled signal arrives, a `CommandSender` sends, a thread job
+        finishes, or the timeout passes. It may return early; callers `tick()` and re-check
+        `next_timeout()`. For drivers that own their loop (``kernel.hosts.urwid``).
+
+        Raises:
+            TypeError / ValueError: `timeout` is not None or a finite number >= 0.
+            InvalidStateError: called from inside a tick.
+        """
+        if timeout is not None:
+            timeout = check_delay(timeout, "timeout")
+        if self._in_tick:
+            msg = "wait() called from inside a tick"
+            raise InvalidStateError(msg)
+        wait_between_ticks(self._channel, self._io, timeout)
 
     def _check_accepting(self, what: str) -> None:
         if self._state.is_terminal:

@@ -168,6 +168,25 @@ class IoSources:
             self._wakeup = None
         return removed
 
+    def fileno(self) -> int | None:
+        """The selector's own fd (readable while a watched fd is ready), or None while not `active`.
+
+        None while no source or hold exists: a stale wake-up byte in an idle selector must not
+        make a host loop that watches this fd spin.
+
+        Raises:
+            NotImplementedError: the selector has no fd of its own (`select()` on Windows).
+        """
+        selector = self._selector
+        if selector is None or not self.active:
+            return None
+        fileno = getattr(selector, "fileno", None)
+        if fileno is None:
+            msg = f"{type(selector).__name__} has no fd for a host loop to watch"
+            raise NotImplementedError(msg)
+        number: int = fileno()
+        return number
+
     def hold(self) -> Wakeup:
         """Keep the selector open and `active` without a source (a signal handler's need)."""
         wakeup = self.open()

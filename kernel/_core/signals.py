@@ -181,8 +181,10 @@ class SignalHandlers:
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         """The Python-level handler: runs on the main thread between bytecodes."""
         self._pending.add(signum)
-        if self._chained:
-            self._io.wake()
+        # Wake our selector even when the process's wake-up fd is ours: a loop started after
+        # this runtime set it (uvloop, asyncio's add_signal_handler) may have replaced it since,
+        # and then the C-level byte goes to that loop only. A spare byte is drained unread.
+        self._io.wake()
 
     def _install_wakeup_fd(self) -> None:
         wakeup = self._io.hold()
