@@ -118,7 +118,7 @@ class TimerHandle:
     cancelled at once); leaving a ``with`` block does cancel. Use a handle on the runtime's thread.
     """
 
-    __slots__ = ("_args", "_fn", "_id", "_name", "_priority", "_slot", "_when")
+    __slots__ = ("_args", "_created_at", "_fn", "_id", "_name", "_priority", "_slot", "_when")
 
     failed: ClassVar[bool] = False
     """True if the timer could not be scheduled (capacity, or a stopping runtime)."""
@@ -238,6 +238,10 @@ class TimerHandle:
         # A one-shot fires once: drop what the callable holds as soon as it is done with.
         self._fn = None
         self._args = ()
+
+    def _set_created_at(self, stack: str) -> None:
+        """Debug mode: where the timer was scheduled (unset otherwise: free when off)."""
+        self._created_at = stack
 
     def _describe(self, fn: object = None) -> str:
         return describe_work(self._name, self._fn if fn is None else fn, f"Timer({self._id})")
