@@ -69,6 +69,8 @@ DRIVING_METHODS: Final = (
     "add_idle_callback",
     "remove_idle_callback",
     "run_in_thread",
+    "run_idle_callbacks",
+    "wait",
     "close",
 )
 """The `Runtime` methods that belong to the driving thread and change something. Read-only ones
