@@ -161,6 +161,19 @@ CASES: list[tuple[str, Call, type[Exception], str]] = [
         TypeError,
         r"^event priority must be an int in \[0, 2\*\*32\), got 1.5$",
     ),
+    (
+        "add_instrument-hook",
+        lambda rt: rt.add_instrument(type("I", (), {"after_tick": 3})()),
+        TypeError,
+        r"^instrument <.*I object at .*>: its after_tick attribute must be callable, got 3$",
+    ),
+    ("run_ticks-zero", lambda rt: rt.run_ticks(0), ValueError, r"^n must be >= 1, got 0$"),
+    (
+        "run_ticks-bool",
+        lambda rt: rt.run_ticks(True),
+        TypeError,
+        r"^n must be an int >= 1, got True$",
+    ),
 ]
 
 
@@ -523,8 +536,28 @@ def test_signal_handlers_refuse_other_threads_and_change_nothing() -> None:
             TypeError,
             r"^thread_join_timeout must be a number of seconds \(int or float\), got False$",
         ),
+        ("stall_threshold", 0, ValueError, r"^stall_threshold must be > 0, got 0$"),
+        ("stall_threshold", -1.0, ValueError, r"^stall_threshold must be > 0, got -1.0$"),
+        ("stall_threshold", float("nan"), ValueError, r"^stall_threshold must be finite, got nan$"),
+        (
+            "stall_threshold",
+            True,
+            TypeError,
+            r"^stall_threshold must be a number of seconds \(int or float\), got True$",
+        ),
     ],
-    ids=["workers-zero", "workers-bool", "workers-float", "join-negative", "join-inf", "join-bool"],
+    ids=[
+        "workers-zero",
+        "workers-bool",
+        "workers-float",
+        "join-negative",
+        "join-inf",
+        "join-bool",
+        "stall-zero",
+        "stall-negative",
+        "stall-nan",
+        "stall-bool",
+    ],
 )
 def test_new_config_fields_reject_bad_values(
     field: str, value: object, error: type[Exception], message: str

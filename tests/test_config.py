@@ -21,6 +21,9 @@ def test_config_defaults() -> None:
         "drain_limit": 100_000,
         "max_worker_threads": min(32, (os.cpu_count() or 1) + 4),
         "thread_join_timeout": 5.0,
+        "stall_threshold": None,
+        "debug": None,
+        "slow_callback_duration": 0.1,
     }
 
 
@@ -117,3 +120,69 @@ def test_config_rejects_bad_thread_join_timeout(
 
 def test_config_accepts_a_zero_thread_join_timeout() -> None:
     assert RuntimeConfig(thread_join_timeout=0).thread_join_timeout == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        (0, ValueError, r"^stall_threshold must be > 0, got 0$"),
+        (0.0, ValueError, r"^stall_threshold must be > 0, got 0.0$"),
+        (-0.5, ValueError, r"^stall_threshold must be > 0, got -0.5$"),
+        (float("nan"), ValueError, r"^stall_threshold must be finite, got nan$"),
+        (float("inf"), ValueError, r"^stall_threshold must be finite, got inf$"),
+        (
+            True,
+            TypeError,
+            r"^stall_threshold must be a number of seconds \(int or float\), got True$",
+        ),
+        (
+            "1s",
+            TypeError,
+            r"^stall_threshold must be a number of seconds \(int or float\), got '1s'$",
+        ),
+    ],
+    ids=["zero", "zero-float", "negative", "nan", "inf", "bool", "str"],
+)
+def test_config_rejects_bad_stall_threshold(
+    value: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        RuntimeConfig(stall_threshold=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [0.25, 2, None], ids=["float", "int", "none"])
+def test_config_accepts_stall_threshold(value: float | None) -> None:
+    assert RuntimeConfig(stall_threshold=value).stall_threshold == value
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error", "message"),
+    [
+        ("debug", "yes", TypeError, r"^debug must be a bool or None, got 'yes'$"),
+        ("debug", 1, TypeError, r"^debug must be a bool or None, got 1$"),
+        (
+            "slow_callback_duration",
+            0,
+            ValueError,
+            r"^slow_callback_duration must be > 0, got 0$",
+        ),
+        (
+            "slow_callback_duration",
+            float("inf"),
+            ValueError,
+            r"^slow_callback_duration must be finite, got inf$",
+        ),
+        (
+            "slow_callback_duration",
+            None,
+            TypeError,
+            r"^slow_callback_duration must be a number of seconds \(int or float\), got None$",
+        ),
+    ],
+    ids=["debug-str", "debug-int", "slow-zero", "slow-inf", "slow-none"],
+)
+def test_config_rejects_bad_debug_fields(
+    field: str, value: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        RuntimeConfig(**{field: value})  # type: ignore[arg-type]

@@ -21,7 +21,9 @@ class Sink:
     def __init__(self) -> None:
         self.calls: list[tuple[str, BaseException, str]] = []
 
-    def __call__(self, phase: str, exc: BaseException, description: str) -> None:
+    def __call__(
+        self, phase: str, exc: BaseException, description: str, created_at: str | None = None, /
+    ) -> None:
         self.calls.append((phase, exc, description))
 
 

@@ -19,7 +19,9 @@ class Ping:
     priority = 100
 
 
-def no_sink(phase: str, exc: BaseException, description: str) -> None:
+def no_sink(
+    phase: str, exc: BaseException, description: str, created_at: str | None = None, /
+) -> None:
     raise AssertionError(f"unexpected report: {phase} {exc!r} {description}")
 
 

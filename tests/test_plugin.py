@@ -212,7 +212,7 @@ BAD_MARKERS = [
     (
         "kernel_config(batch_sise=2)",
         "*@pytest.mark.kernel_config: unknown RuntimeConfig field(s) batch_sise; the fields are "
-        "batch_size, drain_limit, *",
+        "batch_size, debug, drain_limit, *",
     ),
     (
         "kernel_config(batch_size=0)",

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Sized
     from types import TracebackType
 
+    from kernel._core.instruments import Instruments
     from kernel._core.lanes import PriorityLanes
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "discard_queue",
     "dispatch_batch",
     "halt",
+    "watch_bus",
 ]
 
 E = TypeVar("E")
@@ -259,6 +261,7 @@ class EventBus:
         self._on_render: Callable[[], None] = _no_effect
         self._on_quit: Callable[[], None] = _no_effect
         self._attached = False
+        self._watch: Instruments | None = None
         self._closed = False
         self._halted = False
         self._dispatched = 0
@@ -450,10 +453,23 @@ class EventBus:
         self._scope = scope
         result = _NOT_HANDLED
         context = self._context
+        watch = self._watch  # None unless the runtime's instruments watch callbacks
+        outer = None if watch is None else watch.current
         try:
             for handler, with_context in receivers:
                 try:
-                    outcome: object = handler(event, context) if with_context else handler(event)
+                    if watch is None:
+                        outcome: object = (
+                            handler(event, context) if with_context else handler(event)
+                        )
+                    elif watch.hooked:
+                        args = (event, context) if with_context else (event,)
+                        outcome = watch.call("event", handler, handler, args)
+                    else:  # only the watchdog: a heartbeat, at the cost of a store
+                        watch.current = ("event", handler)
+                        if watch.sleeping:
+                            watch.wake()
+                        outcome = handler(event, context) if with_context else handler(event)
                 except Exception as exc:
                     self._handler_failed(exc, handler)
                     continue
@@ -466,6 +482,8 @@ class EventBus:
             return result
         finally:
             self._scope = outer_scope
+            if watch is not None:
+                watch.current = outer
 
     def _handler_failed(self, exc: Exception, handler: Handler) -> None:
         self._handler_errors += 1
@@ -482,6 +500,12 @@ def _bad_result(outcome: object, handler: Handler) -> TypeError:
 
 
 # -- the runtime's side of the bus (kernel._core only) -------------------------------------------
+
+
+def watch_bus(bus: EventBus, watch: Instruments | None) -> None:
+    """Run `bus`'s handlers under `watch` (the runtime's instruments, while they watch
+    callbacks: heartbeat, hooks, timing); None: plainly."""
+    bus._watch = watch
 
 
 def attach(

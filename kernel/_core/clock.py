@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import time
-from typing import Protocol, final, runtime_checkable
+from typing import Final, Protocol, final, runtime_checkable
 
-__all__ = ["Clock", "MonotonicClock", "SettableClock", "SteppableClock", "steppable"]
+__all__ = [
+    "Clock",
+    "MonotonicClock",
+    "SettableClock",
+    "SteppableClock",
+    "perf_counter",
+    "steppable",
+]
+
+perf_counter: Final = time.perf_counter
+"""The performance counter every duration in kernel comes from (tick and callback durations, the
+stall watchdog): real seconds whatever clock the runtime runs on, so a `ManualClock` runtime's
+durations are real too. The builtin itself: a hook pays no wrapper frame."""
 
 
 @runtime_checkable

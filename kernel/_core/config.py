@@ -7,13 +7,14 @@ import math
 import os
 from typing import Final
 
-from kernel._core.validate import check_delay, check_positive_int
+from kernel._core.validate import check_delay, check_interval, check_positive_int
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_DRAIN_LIMIT",
     "DEFAULT_MAX_TIMERS",
     "DEFAULT_PRIORITY_QUEUE_CAPACITY",
+    "DEFAULT_SLOW_CALLBACK_DURATION",
     "DEFAULT_THREAD_JOIN_TIMEOUT",
     "DEFAULT_TIMER_RESOLUTION",
     "DEFAULT_WORK_QUEUE_CAPACITY",
@@ -40,6 +41,8 @@ DEFAULT_DRAIN_LIMIT: Final = 100_000
 DEFAULT_THREAD_JOIN_TIMEOUT: Final = 5.0
 """Seconds a STOPPING drain waits for running worker-thread jobs, all together: long enough for
 a save to finish, short enough that a hung job cannot hold the exit for good."""
+DEFAULT_SLOW_CALLBACK_DURATION: Final = 0.1
+"""asyncio's default: a tenth of a second is a visible hitch in an editor."""
 MAX_WORKER_THREADS_CAP: Final = 32
 """The stdlib's cap on its default pool size (`concurrent.futures.ThreadPoolExecutor`)."""
 MIN_TIMER_RESOLUTION: Final = 1e-6
@@ -88,12 +91,27 @@ class RuntimeConfig:
     """Threads of the `Runtime.run_in_thread` pool (default ``min(32, cpu_count + 4)``)."""
     thread_join_timeout: float = DEFAULT_THREAD_JOIN_TIMEOUT
     """Seconds (finite, >= 0) the STOPPING drain waits, in real time, for running jobs."""
+    stall_threshold: float | None = None
+    """Seconds (finite, > 0) one callback may run before the stall watchdog reports it while it
+    still runs (`StallReport`); None: no watchdog (docs/observability.md)."""
+    debug: bool | None = None
+    """Debug mode: thread checks, creation stacks in error reports, slow-callback warnings.
+    None (the default) follows ``python -X dev`` (``sys.flags.dev_mode``)."""
+    slow_callback_duration: float = DEFAULT_SLOW_CALLBACK_DURATION
+    """Seconds (finite, > 0): in debug mode, a callback that takes this long is logged."""
 
     def __post_init__(self) -> None:
         for field in _INT_FIELDS:
             check_positive_int(getattr(self, field), field)
         check_resolution(self.timer_resolution, "timer_resolution")
         check_delay(self.thread_join_timeout, "thread_join_timeout")
+        if self.stall_threshold is not None:
+            check_interval(self.stall_threshold, "stall_threshold")
+        debug: object = self.debug
+        if debug is not None and not isinstance(debug, bool):
+            msg = f"debug must be a bool or None, got {debug!r}"
+            raise TypeError(msg)
+        check_interval(self.slow_callback_duration, "slow_callback_duration")
 
 
 def check_resolution(value: object, name: str) -> None:

@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from kernel._core.task import describe_callable
 
 if TYPE_CHECKING:
+    from kernel._core.instruments import Instruments
     from kernel._core.work_queue import WorkItem, WorkQueue
 
-__all__ = ["ErrorSink", "Executor", "refuse_awaitable"]
+__all__ = ["ErrorSink", "Executor", "ReportSink", "refuse_awaitable"]
 
-ErrorSink: TypeAlias = Callable[[str, BaseException, str], None]
-"""``sink(phase, exception, description)``: where the executor sends a caught exception."""
+ReportSink: TypeAlias = Callable[[str, BaseException, str], None]
+"""``report(phase, exception, description)``: where the other callback sites send exceptions."""
+
+
+class ErrorSink(Protocol):
+    """``sink(phase, exception, description[, created_at])``: where a caught exception goes.
+
+    ``created_at`` (debug mode: where the task or timer was created) is passed only when known.
+    """
+
+    def __call__(
+        self,
+        phase: str,
+        exception: BaseException,
+        description: str,
+        created_at: str | None = None,
+        /,
+    ) -> None:
+        """Receive one caught exception."""
 
 
 class Executor:
@@ -27,10 +45,11 @@ class Executor:
         sink: receives ``(phase, exception, description)`` for each caught exception.
     """
 
-    __slots__ = ("_cancelled", "_executed", "_failed", "_halted", "_sink")
+    __slots__ = ("_cancelled", "_executed", "_failed", "_halted", "_sink", "_watch")
 
     def __init__(self, sink: ErrorSink) -> None:
         self._sink = sink
+        self._watch: Instruments | None = None
         self._executed = 0
         self._failed = 0
         self._cancelled = 0
@@ -51,6 +70,11 @@ class Executor:
         """Cancelled tasks skipped when they reached the front (cumulative)."""
         return self._cancelled
 
+    def watch(self, watch: Instruments | None) -> None:
+        """Run items under `watch` (the runtime's instruments, while they watch callbacks);
+        None: plainly. Takes effect from the next batch."""
+        self._watch = watch
+
     def halt(self) -> None:
         """Stop running for good: a batch in progress ends after the current item (EMERGENCY)."""
         self._halted = True
@@ -67,6 +91,7 @@ class Executor:
         ran = failed = cancelled = 0
         sink = self._sink
         unpopped = 0  # items claimed off the queue and not yet popped
+        watch = self._watch  # None unless the runtime's instruments watch callbacks
         try:
             for lane, count in work.begin_batch():
                 popleft = lane.popleft
@@ -77,17 +102,28 @@ class Executor:
                     for _ in range(unpopped):
                         if self._halted:
                             return ran
-                        fn, args, owner = popleft()
+                        fn, args, owner = item = popleft()
                         unpopped -= 1
+                        if watch is not None:
+                            if watch.hooked:  # run it through the instruments instead
+                                subject = fn if owner is None else owner
+                                phase = "task" if owner is None else owner._phase
+                                fn, args = watch.call, (phase, subject, fn, args)
+                            else:  # only the watchdog: a heartbeat, at the cost of a store
+                                watch.current = item
+                                if watch.sleeping:
+                                    watch.wake()
                         if owner is None:
                             ran += 1
                             try:
                                 result = fn(*args)
                                 if result is not None and hasattr(result, "__await__"):
-                                    raise refuse_awaitable(result, "task", describe_callable(fn))
+                                    raise refuse_awaitable(
+                                        result, "task", describe_callable(item[0])
+                                    )
                             except Exception as exc:
                                 failed += 1
-                                sink("task", exc, describe_callable(fn))
+                                sink("task", exc, describe_callable(item[0]))
                             except BaseException:
                                 failed += 1
                                 raise
@@ -99,7 +135,7 @@ class Executor:
                                 result = fn(*args)
                                 if result is not None and hasattr(result, "__await__"):
                                     raise refuse_awaitable(
-                                        result, owner._phase, owner._describe(fn)
+                                        result, owner._phase, owner._describe(item[0])
                                     )
                                 ok = True
                             except Exception as exc:
@@ -112,12 +148,15 @@ class Executor:
                                     failed += 1
                                 owner._finish(ok)
                             if error is not None:
-                                sink(owner._phase, error, owner._describe(fn))
+                                created_at = getattr(owner, "_created_at", None)
+                                sink(owner._phase, error, owner._describe(item[0]), created_at)
                         else:
                             cancelled += 1
                 if ran == limit:
                     break
         finally:
+            if watch is not None:
+                watch.current = None
             # Counters first: `end_batch` calls deeper, and may fail at the stack's limit.
             self._executed += ran - failed
             if failed:

@@ -9,7 +9,8 @@ from kernel._core.callback import Callback
 from kernel._core.validate import check_int
 
 if TYPE_CHECKING:
-    from kernel._core.executor import ErrorSink
+    from kernel._core.executor import ReportSink
+    from kernel._core.instruments import Instruments
 
 __all__ = ["IdleCallbacks"]
 
@@ -23,12 +24,14 @@ class IdleCallbacks:
 
     Args:
         report: receives ``("idle", exception, description)`` for each caught exception.
+        watch: the runtime's instruments, which watch each callback while they watch any.
     """
 
-    __slots__ = ("_callbacks", "_ids", "_report")
+    __slots__ = ("_callbacks", "_ids", "_report", "_watch")
 
-    def __init__(self, report: ErrorSink) -> None:
+    def __init__(self, report: ReportSink, watch: Instruments | None = None) -> None:
         self._report = report
+        self._watch = watch
         self._callbacks: dict[int, Callback] = {}
         self._ids = itertools.count(1)
 
@@ -76,8 +79,12 @@ class IdleCallbacks:
             if callbacks.get(callback_id) is not callback:
                 continue
             ran += 1
+            watch = self._watch
             try:
-                callback.fn(*callback.args)
+                if watch is not None and watch.watching:
+                    watch.call("idle", callback, callback.fn, callback.args)
+                else:
+                    callback.fn(*callback.args)
             except Exception as exc:
                 self._report("idle", exc, callback.describe())
         return ran

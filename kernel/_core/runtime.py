@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from typing_extensions import TypeVarTuple, Unpack
 
-from kernel._core.bus import EventBus, async_queue, attach, close, halt
+from kernel._core.bus import EventBus, async_queue, attach, close, halt, watch_bus
 from kernel._core.clock import Clock, MonotonicClock
 from kernel._core.commands import (
     CommandChannel,
@@ -23,11 +23,14 @@ from kernel._core.commands import (
     Shutdown,
 )
 from kernel._core.config import RuntimeConfig
+from kernel._core.debug import ThreadGuard, is_debug, slow_callback_warning
+from kernel._core.debug import install as install_debug
 from kernel._core.driving import advance, run, run_until_idle, wait_between_ticks
 from kernel._core.errors import InvalidStateError
 from kernel._core.event_queue import EventQueue
 from kernel._core.executor import Executor
 from kernel._core.idle import IdleCallbacks
+from kernel._core.instruments import Instruments
 from kernel._core.phases import dispatch_async, dispatch_events, fire_timers, poll_io, run_tasks
 from kernel._core.reporting import ErrorHandler, ErrorReporter
 from kernel._core.scope import EventScope
@@ -38,6 +41,7 @@ from kernel._core.state import TRANSITIONS, RuntimeState
 from kernel._core.stats import RuntimeStats, ShutdownReport
 from kernel._core.task import Priority, Task, describe_callable, enqueue
 from kernel._core.threads import WorkerThreads
+from kernel._core.tick_report import PhaseTable, TickRecorder, TickReport
 from kernel._core.timer_handle import MissedTicks, TimerHandle
 from kernel._core.timer_wheel import ScheduleTimer, TimerWheel
 from kernel._core.validate import (
@@ -45,8 +49,10 @@ from kernel._core.validate import (
     check_delay,
     check_instance,
     check_int,
+    check_positive_int,
     check_priority,
 )
+from kernel._core.watchdog import Watchdog
 from kernel._core.work_queue import SubmitWork, WorkQueue
 
 if TYPE_CHECKING:
@@ -105,7 +111,10 @@ class Runtime:
         check_instance(clock, Clock, "clock", "a Clock (an object with a now() method)")
         bus = EventBus() if event_bus is None else event_bus
         check_instance(bus, EventBus, "event_bus", "an EventBus")
-        self._report = ErrorReporter(error_handler, self._current_tick)
+        self._instruments = instruments = Instruments(
+            lambda *report: self._report(*report), self._instruments_changed
+        )
+        self._report = ErrorReporter(error_handler, self._current_tick, instruments)
         attach(bus, self._report, self.request_render, self._request_quit)
 
         self._config = config
@@ -121,10 +130,23 @@ class Runtime:
         )
         self._executor = Executor(self._report)
         self._channel = CommandChannel()
-        self._io = IoSources(self._report, self._channel)
-        self._signals = SignalHandlers(self._io, self._report)
-        self._idle = IdleCallbacks(self._report)
-        self._threads = WorkerThreads(config.max_worker_threads, self._report, self._channel)
+        self._io = IoSources(self._report, self._channel, watch=instruments)
+        self._signals = SignalHandlers(self._io, self._report, instruments)
+        self._idle = IdleCallbacks(self._report, instruments)
+        self._threads = WorkerThreads(
+            config.max_worker_threads, self._report, self._channel, instruments
+        )
+        self._phases = _PLAIN_PHASES
+        self._recorder: TickRecorder | None = None
+        self._watch_ticks = False
+        self._watchdog: Watchdog | None = None
+        if config.stall_threshold is not None:
+            self._watchdog = Watchdog(instruments, config.stall_threshold, self._current_tick)
+            instruments.set_watchdog(self._watchdog.wake)
+        self._debug = is_debug(config.debug)
+        if self._debug:
+            install_debug(self, ThreadGuard())
+            instruments.set_slow_callback(slow_callback_warning(config.slow_callback_duration))
         self._batch_size = config.batch_size
         self._scope: EventScope | None = None
         self._render_pending = False
@@ -213,10 +235,13 @@ class Runtime:
 
     def _transition(self, target: RuntimeState) -> None:
         """Apply one state change from the transition table."""
-        if target not in TRANSITIONS[self._state]:
-            msg = f"cannot go from {self._state} to {target}"
+        old = self._state
+        if target not in TRANSITIONS[old]:
+            msg = f"cannot go from {old} to {target}"
             raise InvalidStateError(msg)
         self._state = target
+        if self._instruments.on_state:
+            self._instruments.notify_state(old, target)
         if target is _RUNNING:
             self._work.open()
         if target.is_terminal:
@@ -420,11 +445,13 @@ class Runtime:
         if self._in_tick:  # inline, not _refuse_inside_tick(): a call would cost P6 a fifth
             msg = "tick() called from inside a tick"
             raise InvalidStateError(msg)
+        if self._watch_ticks:  # instruments watch ticks: hooks and timed phases around this
+            return self._watched_tick()
         self._in_tick = True
         self._ticks += 1
         try:
             if not self._channel.empty():
-                self._apply_commands()
+                self._phases.commands(self)
             if self._quit_requested:
                 self._settle_quit()
             if self._state is _RUNNING:
@@ -433,43 +460,65 @@ class Runtime:
                 # little more than a call (PERF.md P6), and a tick for one event little more
                 # than its dispatch (P5).
                 if self._io.active:
-                    poll_io(self._io, self._signals)
+                    self._phases.io(self._io, self._signals)
                     if self.state is _EMERGENCY:  # an I/O callback stopped everything
                         return True
                 if self._wheel.live:
-                    self._timers_fired += fire_timers(self._wheel, self._work, self._clock.now())
+                    self._timers_fired += self._phases.timers(
+                        self._wheel, self._work, self._clock.now()
+                    )
                 if self._events.length:
-                    dispatch_events(self._events, self._bus, self._scope, self._events.length)
+                    self._phases.events(self._events, self._bus, self._scope, self._events.length)
                     if self._quit_requested:
                         self._settle_quit()
                 if self._work.length:
-                    run_tasks(self._executor, self._work, self._batch_size)
+                    self._phases.tasks(self._executor, self._work, self._batch_size)
                     if self._quit_requested:
                         self._settle_quit()
                 if self._async:
-                    dispatch_async(self._bus)
+                    self._phases.async_events(self._bus)
                     if self._quit_requested:
                         self._settle_quit()
                 return True
             if self._state is _BOOTING:
                 return True
-            self._stop()
+            self._phases.stop(self)
             return False
         finally:
             self._in_tick = False
 
-    def _apply_commands(self) -> None:
+    def _watched_tick(self) -> bool:
+        """`tick()` while an instrument has ``before_tick`` or ``after_tick`` (SPEC §14)."""
+        instruments = self._instruments
+        if instruments.before_tick:
+            instruments.notify(instruments.before_tick, self._ticks + 1)
+        recorder = self._recorder
+        start = 0.0 if recorder is None else recorder.start()
+        self._watch_ticks = False  # the call below is the plain tick
+        try:
+            more = self.tick()
+        finally:
+            self._watch_ticks = instruments.watch_ticks
+        if recorder is not None and instruments.after_tick:
+            report = recorder.finish(self._ticks, self._state, start)
+            instruments.notify(instruments.after_tick, report)
+        return more
+
+    def _apply_commands(self) -> int:
         """Apply the commands sent before this tick, in order, one at a time.
 
         Each leaves the channel just before it is applied and is counted then, so whatever
         escapes from applying one (an interrupt) leaves every later one queued for the next tick.
+        Returns how many commands were taken (thread completions are not commands).
         """
+        commands = 0
         channel = self._channel
         for _ in range(channel.waiting()):
             command = channel.take()
             if command.__class__ is Completion:  # a worker's job finished: not a command
                 command.callback()
                 continue
+            commands += 1
             self._commands_processed += 1
             match command:
                 case ScheduleTask(task):
@@ -480,6 +529,7 @@ class Runtime:
                     self.shutdown()
                 case _:  # Emergency: the sender accepts nothing else
                     self.emergency_stop()
+        return commands
 
     def _apply_schedule_task(self, task: Task) -> None:
         try:
@@ -507,11 +557,12 @@ class Runtime:
 
     # -- stopping and driving -------------------------------------------------------------------
 
-    def _stop(self) -> None:
+    def _stop(self) -> ShutdownReport | None:
         """The first terminal tick: drain (STOPPING) or abandon (EMERGENCY), then report.
 
         Interrupted (a drained task raising `KeyboardInterrupt`), it leaves no report, and the
-        next terminal tick resumes from the same `StopProgress`.
+        next terminal tick resumes from the same `StopProgress`. Returns the new report, or None
+        if an earlier terminal tick made it.
         """
         if self._shutdown_report is None:
             self._quit_requested = False
@@ -542,11 +593,17 @@ class Runtime:
                 thread_jobs_abandoned=progress.thread_jobs_abandoned,
             )
             self._release()
+            return self._shutdown_report
+        return None
 
     def _release(self) -> None:
-        """Release every OS resource: signal handlers first (they use the wake-up fd)."""
+        """Release every OS resource: signal handlers first (they use the wake-up fd), and stop
+        the watchdog thread."""
         self._signals.close()
         self._io.close()
+        if self._watchdog is not None:
+            self._watchdog.stop()
+            self._instruments.set_watchdog(None)
 
     def _read_state(self) -> RuntimeState:
         return self._state
@@ -664,6 +721,7 @@ class Runtime:
             thread_jobs_failed=threads.failed,
             thread_jobs_cancelled=threads.cancelled,
             thread_jobs_running=threads.running,
+            stalls=0 if self._watchdog is None else self._watchdog.stalls,
         )
 
     # -- I/O sources, signals, idle callbacks, worker threads (SPEC §12) -----------------------
@@ -904,8 +962,87 @@ class Runtime:
     def _current_tick(self) -> int:
         return self._ticks
 
+    # -- instruments (SPEC §14) -------------------------------------------------------------------
+
+    def add_instrument(self, instrument: object) -> None:
+        """Install `instrument`: from now on the runtime calls the hooks it defines.
+
+        Hooks (each optional; looked up once, here): ``before_tick(tick)``,
+        ``after_tick(report: TickReport)``, ``before_callback(phase, callback)``,
+        ``after_callback(phase, callback, seconds, error)``, ``on_error(report: ErrorReport)``,
+        ``on_stall(report: StallReport)`` (on the watchdog thread) and ``on_state(old, new)``.
+        A hook that raises an `Exception` removes its instrument and is reported
+        (``phase == "instrument"``). Adding an installed instrument again does nothing.
+        See docs/observability.md.
+
+        Raises:
+            TypeError: a hook attribute of `instrument` is not callable (nothing installed).
+        """
+        self._instruments.add(instrument)
+
+    def remove_instrument(self, instrument: object) -> bool:
+        """Uninstall `instrument` (also from inside its own hook); True if it was installed."""
+        return self._instruments.remove(instrument)
+
+    def run_ticks(self, n: int) -> list[TickReport]:
+        """Tick `n` times, fewer if a tick returns False; return a `TickReport` per tick.
+
+        The tick that returned False (the terminal tick) is the last report.
+
+        Raises:
+            TypeError / ValueError: `n` is not an int >= 1.
+            InvalidStateError: called from inside a tick.
+        """
+        check_positive_int(n, "n")
+        self._refuse_inside_tick("run_ticks")
+        reports: list[TickReport] = []
+        collector = _Collector(reports.append)
+        self.add_instrument(collector)
+        try:
+            for _ in range(n):
+                if not self.tick():
+                    break
+        finally:
+            self.remove_instrument(collector)
+        return reports
+
+    def _instruments_changed(self) -> None:
+        instruments = self._instruments
+        self._watch_ticks = instruments.watch_ticks
+        watch = instruments if instruments.watching else None
+        self._executor.watch(watch)
+        watch_bus(self._bus, watch)
+        if instruments.after_tick:
+            if self._recorder is None:
+                self._recorder = TickRecorder(_PLAIN_PHASES)
+            self._phases = self._recorder.timed
+        else:
+            self._recorder = None
+            self._phases = _PLAIN_PHASES
+
     def __repr__(self) -> str:
         return (
             f"<Runtime {self._state} ticks={self._ticks} events={len(self._events)}"
             f" work={len(self._work)} timers={len(self._wheel)}>"
         )
+
+
+class _Collector:
+    """The instrument `Runtime.run_ticks` installs: it keeps every tick report."""
+
+    __slots__ = ("after_tick",)
+
+    def __init__(self, after_tick: Callable[[TickReport], object]) -> None:
+        self.after_tick = after_tick
+
+
+_PLAIN_PHASES: Final = PhaseTable(
+    commands=Runtime._apply_commands,
+    io=poll_io,
+    timers=fire_timers,
+    events=dispatch_events,
+    tasks=run_tasks,
+    async_events=dispatch_async,
+    stop=Runtime._stop,
+)
+"""The phases of a tick with nothing timing them."""

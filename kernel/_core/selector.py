@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kernel._core.commands import CommandChannel
-    from kernel._core.executor import ErrorSink
+    from kernel._core.executor import ReportSink
+    from kernel._core.instruments import Instruments
 
 __all__ = ["READ", "WRITE", "IoSources", "check_fd"]
 
@@ -97,6 +98,7 @@ class IoSources:
         "_selector",
         "_seq",
         "_wakeup",
+        "_watch",
         "_woken",
         "_writers",
         "active",
@@ -104,11 +106,14 @@ class IoSources:
 
     def __init__(
         self,
-        report: ErrorSink,
+        report: ReportSink,
         channel: CommandChannel,
         selector_factory: Callable[[], selectors.BaseSelector] = selectors.DefaultSelector,
+        *,
+        watch: Instruments | None = None,
     ) -> None:
         self._report = report
+        self._watch = watch
         self._channel = channel
         self._factory = selector_factory
         self._selector: selectors.BaseSelector | None = None
@@ -328,13 +333,17 @@ class IoSources:
         if len(due) > 1:
             due.sort(key=_by_seq)
         ran = 0
+        watch = self._watch
         for source in due:
             if self._table(source.kind).get(source.fd) is not source:
                 continue  # removed (or replaced) by an earlier callback of this poll
             ran += 1
             callback = source.callback
             try:
-                callback.fn(*callback.args)
+                if watch is not None and watch.watching:
+                    watch.call("io", callback, callback.fn, callback.args)
+                else:
+                    callback.fn(*callback.args)
             except Exception as exc:  # reported; the source stays registered
                 self._report("io", exc, callback.describe())
         return ran

@@ -25,7 +25,8 @@ from kernel._core.callback import Callback
 if TYPE_CHECKING:
     from types import FrameType
 
-    from kernel._core.executor import ErrorSink
+    from kernel._core.executor import ReportSink
+    from kernel._core.instruments import Instruments
     from kernel._core.selector import IoSources
 
 __all__ = ["SignalHandlers", "check_signal"]
@@ -74,11 +75,13 @@ class SignalHandlers:
         "_previous",
         "_previous_wakeup_fd",
         "_report",
+        "_watch",
     )
 
-    def __init__(self, io: IoSources, report: ErrorSink) -> None:
+    def __init__(self, io: IoSources, report: ReportSink, watch: Instruments | None = None) -> None:
         self._io = io
         self._report = report
+        self._watch = watch
         self._handlers: dict[int, Callback] = {}
         self._previous: dict[int, Any] = {}
         self._pending: set[int] = set()
@@ -165,8 +168,12 @@ class SignalHandlers:
             if sig not in pending or handlers.get(sig) is not callback:
                 continue
             ran += 1
+            watch = self._watch
             try:
-                callback.fn(*callback.args)
+                if watch is not None and watch.watching:
+                    watch.call("io", callback, callback.fn, callback.args)
+                else:
+                    callback.fn(*callback.args)
             except Exception as exc:
                 self._report("io", exc, callback.describe())
         return ran

@@ -63,6 +63,8 @@ class RuntimeStats:
     """Jobs cancelled before they started (by their future, or at the stop)."""
     thread_jobs_running: int
     """Jobs that have started on a worker thread and not finished."""
+    stalls: int = 0
+    """Stalls the watchdog reported (`RuntimeConfig.stall_threshold`)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -85,7 +85,7 @@ class Task:
     that drives the runtime (or hand it over with a `ScheduleTask` command).
     """
 
-    __slots__ = ("_args", "_fn", "_id", "_name", "_priority", "_queued", "_state")
+    __slots__ = ("_args", "_created_at", "_fn", "_id", "_name", "_priority", "_queued", "_state")
 
     _phase: ClassVar[str] = "task"
 
@@ -182,6 +182,11 @@ class Task:
         # (closures, buffers) is freed even while the user keeps the Task object.
         self._fn = None
         self._args = ()
+
+    def _set_created_at(self, stack: str) -> None:
+        """Debug mode: where the task was created (read back with ``getattr(task, "_created_at",
+        None)``; unset otherwise, so a task costs nothing more when debug mode is off)."""
+        self._created_at = stack
 
     def _describe(self, fn: object = None) -> str:
         """The task's name, else its callable's qualified name (for error reports).

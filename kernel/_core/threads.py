@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kernel._core.commands import CommandChannel
-    from kernel._core.executor import ErrorSink
+    from kernel._core.executor import ReportSink
+    from kernel._core.instruments import Instruments
 
 __all__ = ["WorkerThreads"]
 
@@ -71,15 +72,23 @@ class WorkerThreads:
         "_pool",
         "_report",
         "_running",
+        "_watch",
         "cancelled",
         "done",
         "failed",
         "submitted",
     )
 
-    def __init__(self, max_workers: int, report: ErrorSink, channel: CommandChannel) -> None:
+    def __init__(
+        self,
+        max_workers: int,
+        report: ReportSink,
+        channel: CommandChannel,
+        watch: Instruments | None = None,
+    ) -> None:
         self._max_workers = max_workers
         self._report = report
+        self._watch = watch
         self._channel = channel
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -179,8 +188,12 @@ class WorkerThreads:
             if not deliver:
                 continue
             if job.on_done is not None:
+                watch = self._watch
                 try:
-                    job.on_done(future)
+                    if watch is not None and watch.watching:
+                        watch.call("thread", job.describe(job.on_done), job.on_done, (future,))
+                    else:
+                        job.on_done(future)
                 except Exception as exc:
                     self._report("thread", exc, job.describe(job.on_done))
             elif error is not None:

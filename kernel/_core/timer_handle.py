@@ -118,7 +118,7 @@ class TimerHandle:
     cancelled at once); leaving a ``with`` block does cancel. Use a handle on the runtime's thread.
     """
 
-    __slots__ = ("_args", "_fn", "_id", "_name", "_priority", "_slot", "_when")
+    __slots__ = ("_args", "_created_at", "_fn", "_id", "_name", "_priority", "_slot", "_when")
 
     failed: ClassVar[bool] = False
     """True if the timer could not be scheduled (capacity, or a stopping runtime)."""
@@ -141,6 +141,7 @@ class TimerHandle:
         self._priority = priority
         self._name = name
         self._slot: TimerSlot | None = None  # where the wheel filed it; None once it cannot fire
+        self._created_at: str | None = None  # debug mode: where it was scheduled
 
     @property
     def id(self) -> TimerId:
@@ -238,6 +239,10 @@ class TimerHandle:
         # A one-shot fires once: drop what the callable holds as soon as it is done with.
         self._fn = None
         self._args = ()
+
+    def _set_created_at(self, stack: str) -> None:
+        """Debug mode: where the timer was scheduled (None otherwise)."""
+        self._created_at = stack
 
     def _describe(self, fn: object = None) -> str:
         return describe_work(self._name, self._fn if fn is None else fn, f"Timer({self._id})")
@@ -387,13 +392,13 @@ def fire_run(work: WorkQueue, run: list[TimerHandle]) -> None:
     """Queue the callbacks of a run of due timers (`TimerWheel.expire_runs`) in order.
 
     An unnamed one-shot is queued with the shared owner `_ONE_SHOT` and drops its callable here,
-    while the wheel has just touched it; any other timer queues itself with its own handle as the
-    owner. A periodic timer whose previous task is still queued skips the fire and counts it in
+    while the wheel has just touched it; any other timer (named, periodic, or recording where it
+    was scheduled in debug mode) queues itself with its own handle as the owner. A periodic timer whose previous task is still queued skips the fire and counts it in
     `TimerHandle.missed_ticks`. A task that does not fit counts in the work queue's `dropped`.
     """
     push = work.push
     for handle in run:
-        if handle._name is None and handle.__class__ is TimerHandle:
+        if handle._name is None and handle._created_at is None and handle.__class__ is TimerHandle:
             fn = handle._fn
             assert fn is not None  # a timer that fires is pending, so it holds its callable
             push((fn, handle._args, _ONE_SHOT), handle._priority)
