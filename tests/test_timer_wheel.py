@@ -804,6 +804,21 @@ def test_wheel_id_map_is_built_by_the_first_cancel_by_id() -> None:
     assert fire_ids(wheel, clock) == [by_handle[1].id, by_handle[2].id]
 
 
+def test_wheel_id_map_drops_its_dead_once_they_outnumber_the_live() -> None:
+    _, wheel = make_wheel()
+    keep = wheel.schedule(1.0, noop)
+    assert not wheel.cancel(10**18)  # builds the map
+    for _ in range(100):  # a debounce through the map
+        assert wheel.cancel(wheel.schedule(0.3, noop).id)
+    wheel._check()
+    assert wheel._by_id is not None
+    assert len(wheel._by_id) <= 1 + 65  # rebuilt without the dead at least once
+    assert wheel.cancel(keep.id)
+    assert wheel.cancel_all() == 0
+    assert wheel._by_id == {}
+    wheel._check()
+
+
 def test_wheel_cancel_all_without_an_id_map_finds_every_timer() -> None:
     _, wheel = make_wheel()
     handles = [wheel.schedule(delay, noop) for delay in (0.0, 0.01, 5.0, 2**36 / 1000 + 1.0)]

@@ -305,6 +305,20 @@ def test_fire_into_a_full_work_queue_counts_in_work_dropped_only(
     assert record.calls == ["work"]
 
 
+def test_named_timer_into_a_full_work_queue_lets_go_of_its_callable(
+    make_runtime: MakeRuntime, clock: ManualClock, record: Recorder
+) -> None:
+    rt = make_runtime(RuntimeConfig(work_queue_capacity=1))
+    handle = rt.schedule_delayed(1, record, "timer", name="named")
+    rt.schedule_work(record, "work")  # fills the queue
+    clock.advance(1)
+    rt.tick()
+    assert record.calls == ["work"]
+    assert rt.stats().work_dropped == 1
+    assert handle._fn is None
+    assert repr(handle) == f"<TimerHandle {handle.id} 'named' done>"  # described by its name
+
+
 def test_large_clock_jump_fires_each_overdue_one_shot_once_in_one_tick(
     rt: Runtime, clock: ManualClock, record: Recorder
 ) -> None:
