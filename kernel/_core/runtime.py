@@ -240,8 +240,6 @@ class Runtime:
             msg = f"cannot go from {old} to {target}"
             raise InvalidStateError(msg)
         self._state = target
-        if self._instruments.on_state:
-            self._instruments.notify_state(old, target)
         if target is _RUNNING:
             self._work.open()
         if target.is_terminal:
@@ -254,6 +252,10 @@ class Runtime:
             self._executor.halt()
             halt(self._bus)
             self._threads.halt()
+        # Hooks last: the state change is complete whatever a hook raises (an interrupt
+        # from `on_state` must not leave a RUNNING runtime with its work queue closed).
+        if self._instruments.on_state:
+            self._instruments.notify_state(old, target)
 
     # -- work -----------------------------------------------------------------------------------
 
