@@ -29,7 +29,7 @@ from kernel._core.errors import InvalidStateError
 from kernel._core.event_queue import EventQueue
 from kernel._core.executor import Executor
 from kernel._core.idle import IdleCallbacks
-from kernel._core.instruments import Instruments
+from kernel._core.instruments import Hook, Instruments
 from kernel._core.phases import dispatch_async, dispatch_events, fire_timers, poll_io, run_tasks
 from kernel._core.reporting import ErrorHandler, ErrorReporter
 from kernel._core.scope import EventScope
@@ -491,7 +491,7 @@ class Runtime:
         """`tick()` while an instrument has ``before_tick`` or ``after_tick`` (SPEC §14)."""
         instruments = self._instruments
         if instruments.before_tick:
-            instruments.notify(instruments.before_tick, self._ticks + 1)
+            self._notify_inside_tick(instruments.before_tick, self._ticks + 1)
         recorder = self._recorder
         start = 0.0 if recorder is None else recorder.start()
         self._watch_ticks = False  # the call below is the plain tick
@@ -501,8 +501,17 @@ class Runtime:
             self._watch_ticks = instruments.watch_ticks
         if recorder is not None and instruments.after_tick:
             report = recorder.finish(self._ticks, self._state, start)
-            instruments.notify(instruments.after_tick, report)
+            self._notify_inside_tick(instruments.after_tick, report)
         return more
+
+    def _notify_inside_tick(self, hooks: tuple[Hook, ...], argument: object) -> None:
+        """Call ``before_tick``/``after_tick`` hooks as part of the tick: a driving method they
+        call is refused as from any callback of the tick (a hook that ticks would nest)."""
+        self._in_tick = True
+        try:
+            self._instruments.notify(hooks, argument)
+        finally:
+            self._in_tick = False
 
     def _apply_commands(self) -> int:
         """Apply the commands sent before this tick, in order, one at a time.
@@ -870,6 +879,7 @@ class Runtime:
         Raises:
             InvalidStateError: called from inside a tick.
         """
+        self._refuse_inside_tick("close")  # before anything: not an emergency stop, then refused
         if not self._state.is_terminal:
             self.emergency_stop()
         if self._shutdown_report is None:
