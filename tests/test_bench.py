@@ -435,3 +435,15 @@ def test_bench_compare_is_refused_with_plot(
         in capsys.readouterr().err
     )
     assert not (tmp_path / "p.png").exists()
+
+
+def test_p15_skips_without_urwid(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from kernel.bench import p15_demo
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "urwid" else real(name)
+    )
+    assert p15_demo.measure(Settings(quick=True, progress=lambda line: None)) == []

@@ -69,7 +69,7 @@ def test_nothing_private_leaks() -> None:
         if isinstance(value, types.ModuleType) and name.isidentifier()
     }
     assert all(
-        name.startswith("_") or name in {"testing", "bench", "instruments", "hosts"}
+        name.startswith("_") or name in {"testing", "bench", "instruments", "hosts", "demo"}
         for name in modules
     )
 

@@ -33,6 +33,7 @@ from kernel.bench import (
     p12_asyncio_host,
     p13_urwid_host,
     p14_instruments,
+    p15_demo,
 )
 from kernel.bench.runner import Row, Settings, format_table, metadata, stderr_progress, write_json
 
@@ -58,6 +59,7 @@ WORKLOADS: Final[dict[str, Callable[[Settings], list[Row]]]] = {
     "P12": p12_asyncio_host.measure,
     "P13": p13_urwid_host.measure,
     "P14": p14_instruments.measure,
+    "P15": p15_demo.measure,
 }
 """Every workload by its goal id in PERF.md, in the order they run."""
 
