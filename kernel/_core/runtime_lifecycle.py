@@ -65,6 +65,8 @@ class LifecycleMixin:
 
         def tick(self) -> bool: ...
 
+        def _refuse_inside_tick(self, method: str) -> None: ...
+
     def boot(self) -> None:
         """BOOTING → RUNNING.
 
@@ -97,8 +99,6 @@ class LifecycleMixin:
             msg = f"cannot go from {old} to {target}"
             raise InvalidStateError(msg)
         self._state = target
-        if self._instruments.on_state:
-            self._instruments.notify_state(old, target)
         if target is _RUNNING:
             self._work.open()
         if target.is_terminal:
@@ -111,6 +111,10 @@ class LifecycleMixin:
             self._executor.halt()
             halt(self._bus)
             self._threads.halt()
+        # Hooks last: the state change is complete whatever a hook raises (an interrupt
+        # from `on_state` must not leave a RUNNING runtime with its work queue closed).
+        if self._instruments.on_state:
+            self._instruments.notify_state(old, target)
 
     # -- the first terminal tick ---------------------------------------------------------------
 
@@ -180,6 +184,7 @@ class LifecycleMixin:
         Raises:
             InvalidStateError: called from inside a tick.
         """
+        self._refuse_inside_tick("close")  # before anything: not an emergency stop, then refused
         if not self._state.is_terminal:
             self.emergency_stop()
         if self._shutdown_report is None:

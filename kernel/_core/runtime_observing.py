@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from kernel._core.config import RuntimeConfig
     from kernel._core.event_queue import EventQueue
     from kernel._core.executor import Executor
-    from kernel._core.instruments import Instruments
+    from kernel._core.instruments import Hook, Instruments
     from kernel._core.state import RuntimeState
     from kernel._core.threads import WorkerThreads
     from kernel._core.tick_report import TickRecorder, TickReport
@@ -47,6 +47,7 @@ class ObservingMixin:
     _instruments: Instruments
     _recorder: TickRecorder | None
     _watch_ticks: bool
+    _in_tick: bool
     _ticks: int
     _tasks_rejected: int
     _events_rejected: int
@@ -132,7 +133,7 @@ class ObservingMixin:
         """`tick()` while an instrument has ``before_tick`` or ``after_tick`` (SPEC §14)."""
         instruments = self._instruments
         if instruments.before_tick:
-            instruments.notify(instruments.before_tick, self._ticks + 1)
+            self._notify_inside_tick(instruments.before_tick, self._ticks + 1)
         recorder = self._recorder
         start = 0.0 if recorder is None else recorder.start()
         self._watch_ticks = False  # the call below is the plain tick
@@ -142,8 +143,17 @@ class ObservingMixin:
             self._watch_ticks = instruments.watch_ticks
         if recorder is not None and instruments.after_tick:
             report = recorder.finish(self._ticks, self._state, start)
-            instruments.notify(instruments.after_tick, report)
+            self._notify_inside_tick(instruments.after_tick, report)
         return more
+
+    def _notify_inside_tick(self, hooks: tuple[Hook, ...], argument: object) -> None:
+        """Call ``before_tick``/``after_tick`` hooks as part of the tick: a driving method they
+        call is refused as from any callback of the tick (a hook that ticks would nest)."""
+        self._in_tick = True
+        try:
+            self._instruments.notify(hooks, argument)
+        finally:
+            self._in_tick = False
 
     def add_instrument(self, instrument: object) -> None:
         """Install `instrument`: from now on the runtime calls the hooks it defines.
