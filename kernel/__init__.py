@@ -5,11 +5,7 @@ queue, a bounded work queue, a hierarchical timer wheel and an exception-catchin
 advanced one `tick()` at a time. See README.md and docs/ for the design.
 """
 
-from kernel._core.bus import Event as Event
 from kernel._core.bus import EventBus as EventBus
-from kernel._core.bus import EventResult as EventResult
-from kernel._core.bus import HandlerContext as HandlerContext
-from kernel._core.bus import Subscription as Subscription
 from kernel._core.clock import Clock as Clock
 from kernel._core.clock import MonotonicClock as MonotonicClock
 from kernel._core.commands import CommandSender as CommandSender
@@ -23,6 +19,9 @@ from kernel._core.errors import InvalidStateError as InvalidStateError
 from kernel._core.errors import KernelError as KernelError
 from kernel._core.errors import LivelockError as LivelockError
 from kernel._core.event_queue import EventQueue as EventQueue
+from kernel._core.events import Event as Event
+from kernel._core.events import EventResult as EventResult
+from kernel._core.handler_context import HandlerContext as HandlerContext
 from kernel._core.reporting import ErrorHandler as ErrorHandler
 from kernel._core.reporting import ErrorReport as ErrorReport
 from kernel._core.runtime import Runtime as Runtime
@@ -30,6 +29,7 @@ from kernel._core.scope import EventScope as EventScope
 from kernel._core.state import RuntimeState as RuntimeState
 from kernel._core.stats import RuntimeStats as RuntimeStats
 from kernel._core.stats import ShutdownReport as ShutdownReport
+from kernel._core.subscription import Subscription as Subscription
 from kernel._core.task import Priority as Priority
 from kernel._core.task import Task as Task
 from kernel._core.task import TaskId as TaskId

@@ -51,12 +51,6 @@ FACADES: Final = frozenset({"kernel"})
 LEAVES: Final = ("kernel.bench", "kernel.demo", "kernel.__main__")
 """Nothing outside these packages imports them (the benchmarks and the demo application)."""
 
-PRIVATE_ACCESS_ALLOWED: Final[dict[str, frozenset[str]]] = {
-    # The stdlib's documented way to read another thread's stack (the stall watchdog's job).
-    "kernel._core.watchdog": frozenset({"_current_frames"}),
-}
-"""Cross-module underscore accesses still allowed, by accessing module. Keep it shrinking."""
-
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
@@ -64,6 +58,22 @@ def module_name(path: Path) -> str:
 
 
 MODULES: Final = {module_name(path): path for path in ALL_MODULES}
+
+PRIVATE_ACCESS_ALLOWED: Final[dict[str, frozenset[str]]] = {
+    # The stdlib's documented way to read another thread's stack (the stall watchdog's job).
+    "kernel._core.watchdog": frozenset({"_current_frames"}),
+}
+"""Cross-module underscore accesses still allowed, by accessing module. Keep it shrinking."""
+
+RUNTIME: Final = "kernel._core.runtime"
+RUNTIME_FACETS: Final = tuple(sorted(n for n in MODULES if n.startswith("kernel._core.runtime_")))
+"""The modules of `Runtime`'s facet mixins (kernel/_core/runtime_*.py): one class split by job.
+
+A facet reaches the runtime's parts only through ``self`` (which the rule below allows anyway) and
+declares them as annotations without a value; runtime.py may name a facet's private methods (the
+phase table names ``Runtime._stop``). Nothing else in the package gets that allowance, and
+`test_runtime_facets_declare_only_runtime_fields` keeps a facet's declarations to fields the
+runtime really has, so a declaration cannot open another class's private names to a facet."""
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -231,7 +241,8 @@ def test_protocol_declarations_count_as_an_interface() -> None:
 def test_no_module_reaches_into_another_modules_private_names() -> None:
     """``x._name`` is allowed only for a name the same module defines (its own classes), a name
     declared by a `Protocol` of kernel/_core (an explicit internal interface, e.g. `WorkOwner`),
-    or an entry of `PRIVATE_ACCESS_ALLOWED`."""
+    an entry of `PRIVATE_ACCESS_ALLOWED`, or, in runtime.py only, a name one of `Runtime`'s facet
+    modules defines (`RUNTIME_FACETS`)."""
     trees = {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in MODULES.items()}
     interface: set[str] = set()
     for name, tree in trees.items():
@@ -240,6 +251,9 @@ def test_no_module_reaches_into_another_modules_private_names() -> None:
     offences = []
     for name, tree in trees.items():
         own = private_names_defined(tree)[0]
+        if name == RUNTIME:
+            for facet in RUNTIME_FACETS:
+                own |= private_names_defined(trees[facet])[0]
         allowed = own | interface | PRIVATE_ACCESS_ALLOWED.get(name, frozenset())
         offences += [
             f"{name}:{line}: {expr}"
@@ -247,3 +261,51 @@ def test_no_module_reaches_into_another_modules_private_names() -> None:
             if attr not in allowed
         ]
     assert offences == []
+
+
+def declared_fields(tree: ast.Module) -> set[str]:
+    """Underscore names the classes of `tree` annotate without a value (``_io: IoSources``)."""
+    return {
+        node.target.id
+        for cls in ast.walk(tree)
+        if isinstance(cls, ast.ClassDef)
+        for node in cls.body
+        if isinstance(node, ast.AnnAssign)
+        and node.value is None
+        and isinstance(node.target, ast.Name)
+        and node.target.id.startswith("_")
+    }
+
+
+def assigned_fields(tree: ast.Module) -> set[str]:
+    """Names assigned as ``self.<name> = ...`` anywhere in `tree`."""
+    return {
+        target.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Attribute) and ast.unparse(target.value) == "self"
+    }
+
+
+def test_declared_and_assigned_fields() -> None:
+    tree = ast.parse(
+        "class M:\n    _a: int\n    _b: int = 1\n    c: int\n"
+        "    def f(self):\n        self._d = 1\n        self.e: int = 2\n"
+    )
+    assert (declared_fields(tree), assigned_fields(tree)) == ({"_a"}, {"_d", "e"})
+
+
+@pytest.mark.parametrize("facet", RUNTIME_FACETS)
+def test_runtime_facets_declare_only_runtime_fields(facet: str) -> None:
+    """Each field a facet mixin declares is one `Runtime.__init__` assigns (runtime.py)."""
+    runtime = assigned_fields(ast.parse(MODULES[RUNTIME].read_text(encoding="utf-8")))
+    declared = declared_fields(ast.parse(MODULES[facet].read_text(encoding="utf-8")))
+    assert declared, f"{facet} declares nothing: is it still a facet of Runtime?"
+    assert sorted(declared - runtime) == []
+
+
+def test_runtime_is_its_facets() -> None:
+    """Every facet module's mixin is a base of `Runtime`, so the allowance above stays exact."""
+    bases = {base.__module__ for base in kernel.Runtime.__mro__[1:-1]}
+    assert bases == set(RUNTIME_FACETS)

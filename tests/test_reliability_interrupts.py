@@ -7,7 +7,10 @@ ticking again finishes the work.
 
 from __future__ import annotations
 
-from typing import Final, NoReturn
+import concurrent.futures
+import signal
+import socket
+from typing import TYPE_CHECKING, Final, NoReturn
 
 import pytest
 
@@ -23,7 +26,10 @@ from kernel import (
 )
 from kernel.testing import ErrorCollector, ManualClock
 
-from .liveness import bounded
+from .liveness import LIVENESS_TIMEOUT, bounded
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 INTERRUPTS: Final = [
     pytest.param(KeyboardInterrupt, id="KeyboardInterrupt"),
@@ -234,3 +240,208 @@ def test_interrupt_during_the_drain(kind: type[BaseException], where: str) -> No
     )
     assert rt.stats().tasks_failed == (1 if where == "task" else 0)
     assert errors.reports == []
+
+
+# -- Part II callback kinds: I/O, signals, idle, on_done, instrument hooks ----------------------
+
+
+@pytest.mark.parametrize("kind", INTERRUPTS)
+@pytest.mark.parametrize("where", ["reader", "writer"])
+def test_interrupt_from_an_io_callback(kind: type[BaseException], where: str) -> None:
+    """The interrupted source and the ready one after it both run again: level-triggered."""
+    rt, errors, _ = runtime()
+    seen: list[str] = []
+    first, second = socket.socketpair(), socket.socketpair()
+    try:
+        first[1].send(b"1")
+        second[1].send(b"2")
+
+        add = rt.add_reader if where == "reader" else rt.add_writer
+        remove = rt.remove_reader if where == "reader" else rt.remove_writer
+
+        def interrupting() -> None:
+            seen.append("first")
+            if seen.count("first") == 1:
+                raise kind
+            assert remove(first[0])  # the second call: done (a socket stays writable)
+
+        add(first[0], interrupting)
+        rt.add_reader(second[0], lambda: seen.append(second[0].recv(1).decode()))
+        rt.schedule_work(seen.append, "task")
+        with pytest.raises(kind):
+            rt.tick()
+        assert seen == ["first"]
+        with bounded():
+            rt.tick()
+        assert seen == ["first", "first", "2", "task"]  # nothing lost, nothing run twice
+        assert not remove(first[0])
+        assert rt.remove_reader(second[0])
+        with bounded():
+            rt.run_until_idle()
+        assert seen == ["first", "first", "2", "task"]
+        assert errors.reports == []
+    finally:
+        rt.close()
+        for sock in (*first, *second):
+            sock.close()
+
+
+@pytest.mark.parametrize("kind", INTERRUPTS)
+def test_interrupt_from_a_signal_callback_loses_no_other_signal(
+    kind: type[BaseException],
+) -> None:
+    """Found by this suite: the pending set was taken whole before the callbacks ran, so an
+    interrupt from the first dropped every other signal that had arrived with it."""
+    rt, errors, _ = runtime()
+    seen: list[str] = []
+
+    def interrupting() -> None:
+        seen.append("usr1")
+        raise kind
+
+    try:
+        rt.add_signal_handler(signal.SIGUSR1, interrupting)
+        rt.add_signal_handler(signal.SIGUSR2, seen.append, "usr2")
+        signal.raise_signal(signal.SIGUSR1)
+        signal.raise_signal(signal.SIGUSR2)
+        with pytest.raises(kind):
+            rt.tick()
+        assert seen == ["usr1"]
+        with bounded():
+            rt.tick()
+            rt.tick()
+        assert seen == ["usr1", "usr2"]  # once each: the interrupted one is not run again
+        assert errors.reports == []
+    finally:
+        rt.close()
+    assert signal.getsignal(signal.SIGUSR1) is signal.SIG_DFL
+
+
+@pytest.mark.parametrize("kind", INTERRUPTS)
+@pytest.mark.parametrize("driver", ["run_idle_callbacks", "run"])
+def test_interrupt_from_an_idle_callback(kind: type[BaseException], driver: str) -> None:
+    rt, errors, _ = runtime()
+    seen: list[str] = []
+
+    def interrupting() -> None:
+        seen.append("first")
+        if seen.count("first") == 1:
+            raise kind
+        rt.shutdown()
+
+    rt.add_idle_callback(interrupting)
+    rt.add_idle_callback(seen.append, "second")
+    with bounded():
+        with pytest.raises(kind):
+            rt.run_idle_callbacks() if driver == "run_idle_callbacks" else rt.run()
+        assert seen == ["first"]
+        assert rt.run_idle_callbacks() == 2 if driver == "run_idle_callbacks" else rt.run()
+    assert seen == ["first", "first", "second"]
+    assert errors.reports == []
+    rt.close()
+
+
+@pytest.mark.parametrize("kind", INTERRUPTS)
+def test_interrupt_from_on_done(kind: type[BaseException]) -> None:
+    """Every completion is handled once: the interrupted one is counted, the later ones wait."""
+    rt, errors, _ = runtime()
+    seen: list[int] = []
+
+    def on_done(future: Future[int]) -> None:
+        seen.append(future.result())
+        if len(seen) == 1:
+            raise kind
+
+    futures = [rt.run_in_thread(int, n, on_done=on_done) for n in range(3)]
+    concurrent.futures.wait(futures, timeout=LIVENESS_TIMEOUT)
+    with bounded():
+        while rt.stats().thread_jobs_done < 3:
+            try:
+                rt.tick()
+            except kind:
+                assert len(seen) == 1
+            else:
+                rt.wait(0.05)
+    assert sorted(seen) == [0, 1, 2]
+    stats = rt.stats()
+    assert (stats.thread_jobs_submitted, stats.thread_jobs_done, stats.thread_jobs_failed) == (
+        3,
+        3,
+        0,
+    )
+    assert errors.reports == []
+    rt.shutdown()
+    assert not rt.tick()
+    report = rt.shutdown_report()
+    assert report is not None
+    assert (report.thread_jobs_cancelled, report.thread_jobs_abandoned) == (0, 0)
+
+
+INSTRUMENT_HOOKS: Final = ["before_tick", "after_tick", "on_error", "on_state"]
+
+
+@pytest.mark.parametrize("kind", INTERRUPTS)
+@pytest.mark.parametrize("hook", INSTRUMENT_HOOKS)
+def test_interrupt_from_an_instrument_hook(kind: type[BaseException], hook: str) -> None:
+    rt, errors, _ = runtime()
+    fired: list[object] = []
+
+    def interrupting(*args: object) -> None:
+        fired.append(args)
+        if len(fired) == 1:
+            raise kind
+
+    class Instrument:
+        pass
+
+    instrument = Instrument()
+    setattr(instrument, hook, interrupting)
+    rt.add_instrument(instrument)
+    tasks = [Task(raiser, ValueError), Task(print, "after")]
+    for task in tasks:
+        rt.schedule_task(task)
+    with pytest.raises(kind):
+        (rt.shutdown if hook == "on_state" else rt.tick)()
+    with bounded():
+        rt.shutdown()
+        while rt.tick():
+            pass
+    assert [task.state for task in tasks] == [TaskState.FAILED, TaskState.COMPLETED]
+    assert [r.phase for r in errors.take()] == ["task"]  # once: not run twice
+    stats = rt.stats()
+    assert (stats.tasks_executed, stats.tasks_failed) == (1, 1)
+    report = rt.shutdown_report()
+    assert report is not None
+    assert report.tasks_abandoned == 0
+
+
+@pytest.mark.parametrize("kind", INTERRUPTS)
+@pytest.mark.parametrize("method", ["boot", "emergency_stop"])
+def test_interrupt_from_on_state_leaves_the_transition_complete(
+    kind: type[BaseException], method: str
+) -> None:
+    """Found by this suite: `on_state` ran in the middle of the transition, so an interrupt from
+    it during `boot()` left a RUNNING runtime whose work queue refused every task, and during
+    `emergency_stop()` a runtime whose executor still ran the rest of a batch."""
+
+    class Interrupting:
+        def on_state(self, old: object, new: object) -> None:
+            raise kind
+
+    rt = Runtime(clock=ManualClock())
+    if method == "emergency_stop":
+        rt.boot()
+    rt.add_instrument(Interrupting())
+    with pytest.raises(kind):
+        rt.boot() if method == "boot" else rt.emergency_stop()
+    ran: list[str] = []
+    if method == "boot":
+        rt.schedule_work(ran.append, "accepted")
+        rt.tick()
+        assert ran == ["accepted"]
+        assert rt.stats().tasks_rejected == 0
+    else:
+        assert rt.schedule_work(ran.append, "refused") is False
+        assert rt.stats().tasks_rejected == 1
+        assert not rt.tick()
+        assert ran == []

@@ -7,17 +7,27 @@ memory.
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import functools
 import gc
+import os
+import signal
+import socket
+import threading
 import tracemalloc
 import weakref
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import pytest
 
 from kernel import Runtime, RuntimeConfig, Task
 from kernel.testing import ManualClock
 
-from .liveness import scaled
+from .liveness import LIVENESS_TIMEOUT, bounded, scaled
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 CHURN: Final = scaled(5_000, 100_000)
 GROWTH: Final = 64 * 1024
@@ -169,3 +179,191 @@ def test_debounce_by_cancel_on_a_frozen_clock_does_not_grow_memory() -> None:
     rt.boot()
     rt.schedule_delayed(0.3, len, ())  # a live neighbour keeps the slot from emptying
     assert _measure(lambda: rt.schedule_delayed(0.3, len, ()).cancel()) < GROWTH
+
+
+# -- OS resources: fds, signal handlers, threads (SPEC §12 "Resources", §17) --------------------
+
+ROUNDS: Final = scaled(5, 50)
+ENDINGS: Final = ("shutdown", "close", "emergency", "with", "with-exception")
+
+
+def open_fds() -> set[int]:
+    return {int(name) for name in os.listdir("/proc/self/fd")}
+
+
+class Boom(Exception):
+    """Raised inside ``with Runtime() as rt:``."""
+
+
+def _use_sources(rt: Runtime, pair: tuple[socket.socket, socket.socket]) -> None:
+    seen: list[bytes] = []
+    rt.add_reader(pair[0], lambda: seen.append(pair[0].recv(1)))
+    rt.add_writer(pair[1], rt.remove_writer, pair[1])
+    rt.add_signal_handler(signal.SIGUSR1, seen.append, b"signal")
+    pair[1].send(b"x")
+    signal.raise_signal(signal.SIGUSR1)
+    rt.tick()
+    assert sorted(seen) == [b"signal", b"x"]
+    assert rt.io_fileno() is not None  # the selector and the wake-up fds are open
+
+
+def _end(rt: Runtime, ending: str) -> None:
+    if ending == "shutdown":
+        rt.shutdown()
+        assert not rt.tick()
+    elif ending == "close":
+        rt.close()
+    else:
+        rt.emergency_stop()
+        assert not rt.tick()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_no_fd_or_signal_handler_outlives_the_stop(ending: str) -> None:
+    before = open_fds()
+    handler_before = signal.getsignal(signal.SIGUSR1)
+    for _ in range(ROUNDS):
+        pair = socket.socketpair()
+        try:
+            if ending.startswith("with"):
+                with contextlib.suppress(Boom), Runtime(clock=ManualClock()) as rt:
+                    _use_sources(rt, pair)
+                    if ending == "with-exception":
+                        raise Boom
+            else:
+                rt = Runtime(clock=ManualClock())
+                rt.boot()
+                _use_sources(rt, pair)
+                _end(rt, ending)
+            assert rt.state.is_terminal
+            assert rt.io_fileno() is None
+        finally:
+            for sock in pair:
+                sock.close()
+        assert open_fds() == before, ending
+        assert signal.getsignal(signal.SIGUSR1) is handler_before
+        previous = signal.set_wakeup_fd(-1)  # restored to what it was: none
+        assert previous == -1
+
+
+def _kernel_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t is not threading.main_thread()]
+
+
+def _joined(threads: list[threading.Thread]) -> list[threading.Thread]:
+    """Join each of `threads` with a timeout; return those still alive."""
+    for thread in threads:
+        thread.join(LIVENESS_TIMEOUT)
+    return [t for t in threads if t.is_alive()]
+
+
+@pytest.mark.parametrize("ending", ["shutdown", "close", "with", "running-at-close"])
+def test_no_worker_thread_outlives_the_stop(ending: str) -> None:
+    before = set(_kernel_threads())
+    release = threading.Event()
+    done: list[int] = []
+    with bounded():
+        rt = Runtime(RuntimeConfig(max_worker_threads=4), clock=ManualClock())
+        rt.boot()
+        futures = [
+            rt.run_in_thread(int, n, on_done=lambda f: done.append(f.result())) for n in range(8)
+        ]
+        if ending == "running-at-close":
+            futures.append(rt.run_in_thread(release.wait, LIVENESS_TIMEOUT))
+        concurrent.futures.wait(futures[:8], timeout=LIVENESS_TIMEOUT)
+        started = set(_kernel_threads()) - before
+        assert started  # the pool exists
+        if ending == "shutdown":
+            rt.shutdown()
+            while rt.tick():
+                pass
+            assert sorted(done) == list(range(8))
+        elif ending == "with":
+            with rt:
+                pass
+        else:
+            rt.close()
+        report = rt.shutdown_report()
+        assert report is not None
+        assert report.thread_jobs_abandoned == (1 if ending == "running-at-close" else 0)
+        release.set()  # the abandoned job ends; its worker then exits
+        assert _joined(list(started)) == []
+    assert set(_kernel_threads()) == before
+
+
+def test_no_watchdog_thread_outlives_the_stop() -> None:
+    before = set(_kernel_threads())
+    rt = Runtime(RuntimeConfig(stall_threshold=0.5), clock=ManualClock())
+    rt.boot()
+    rt.schedule_work(len, ())
+    rt.tick()  # the first callback starts the watchdog
+    started = set(_kernel_threads()) - before
+    assert len(started) == 1
+    rt.close()
+    assert _joined(list(started)) == []
+    assert set(_kernel_threads()) == before
+
+
+# -- Part II callbacks let go of what they hold once removed ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source", ["idle", "reader", "writer", "signal", "on_done", "instrument", "at-the-stop"]
+)
+def test_a_removed_source_lets_go_of_its_callable(source: str) -> None:
+    """Removed, handled (``on_done``) or stopped: the runtime keeps no reference to the callable."""
+    rt, _ = runtime()
+    payload = Payload()
+    ref = weakref.ref(payload)
+    pair = socket.socketpair()
+    try:
+        callback = functools.partial(lambda *args: None, payload)
+        if source == "idle":
+            callback_id = rt.add_idle_callback(callback)
+            rt.run_idle_callbacks()
+            assert rt.remove_idle_callback(callback_id)
+        elif source in ("reader", "writer", "at-the-stop"):
+            add = rt.add_writer if source == "writer" else rt.add_reader
+            add(pair[0], callback)
+            rt.add_signal_handler(signal.SIGUSR1, callback)
+            rt.tick()
+            if source == "at-the-stop":  # the terminal tick removes every reader, writer
+                rt.shutdown()  # and signal handler (idle callbacks and instruments stay)
+                assert not rt.tick()
+            else:
+                assert (rt.remove_writer if source == "writer" else rt.remove_reader)(pair[0])
+                assert rt.remove_signal_handler(signal.SIGUSR1)
+        elif source == "signal":
+            rt.add_signal_handler(signal.SIGUSR1, callback)
+            signal.raise_signal(signal.SIGUSR1)
+            rt.tick()
+            assert rt.remove_signal_handler(signal.SIGUSR1)
+        elif source == "on_done":
+            future = rt.run_in_thread(int, on_done=callback)
+            with bounded():
+                while rt.stats().thread_jobs_done == 0:
+                    rt.wait(0.1)
+                    rt.tick()
+            assert future.done()
+        else:
+            instrument = Instrument(callback)
+            rt.add_instrument(instrument)
+            rt.schedule_work(len, ())
+            rt.tick()
+            assert rt.remove_instrument(instrument)
+            del instrument
+        del callback, payload
+        assert dead(ref), source
+    finally:
+        rt.close()
+        for sock in pair:
+            sock.close()
+
+
+class Instrument:
+    """An instrument whose hooks all call one callable."""
+
+    def __init__(self, callback: Callable[..., object]) -> None:
+        self.before_tick = self.after_tick = self.on_error = callback
+        self.before_callback = self.after_callback = self.on_state = callback

@@ -9,34 +9,30 @@ with each handler's exceptions caught, and without the per-send cost of `Signal.
 
 from __future__ import annotations
 
-import enum
 import itertools
 from collections import deque
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, TypeAlias, TypeVar, final
+from typing import TYPE_CHECKING, Final, TypeAlias, TypeVar
 
 from blinker import NamedSignal, Namespace
 
 from kernel._core.event_queue import DEFAULT_EVENT_PRIORITY
+from kernel._core.events import EventResult, Handler
 from kernel._core.executor import refuse_awaitable
+from kernel._core.handler_context import HandlerContext
 from kernel._core.reporting import ErrorHandler, ErrorReporter
 from kernel._core.scope import EventScope, release
+from kernel._core.subscription import Subscription, dispatch_order, receiver
 from kernel._core.task import describe_callable
 from kernel._core.validate import check_callable, check_instance, check_positive_int, check_priority
 
 if TYPE_CHECKING:
-    from collections.abc import Sized
-    from types import TracebackType
+    from collections.abc import Callable, Sized
 
     from kernel._core.instruments import Instruments
     from kernel._core.lanes import PriorityLanes
 
 __all__ = [
-    "Event",
     "EventBus",
-    "EventResult",
-    "HandlerContext",
-    "Subscription",
     "async_queue",
     "attach",
     "close",
@@ -49,186 +45,15 @@ __all__ = [
 E = TypeVar("E")
 
 
-class Event:
-    """An optional base class for events: it gives them ``priority = 100``.
-
-    Any object can be an event; this class only supplies the default ``priority`` attribute the
-    event queue reads (lower is dispatched first). Subclasses may override it.
-    """
-
-    priority: int = DEFAULT_EVENT_PRIORITY
-
-
-class EventResult(enum.Enum):
-    """What a handler did with an event. A handler returning None means `NOT_HANDLED`."""
-
-    HANDLED = "Handled"
-    """The handler acted; the next handlers still run."""
-    CONSUMED = "Consumed"
-    """The handler acted and the remaining handlers must not run."""
-    NOT_HANDLED = "NotHandled"
-    """The handler ignored the event."""
-
-    @property
-    def is_handled(self) -> bool:
-        """True for `HANDLED`."""
-        return self is EventResult.HANDLED
-
-    @property
-    def is_consumed(self) -> bool:
-        """True for `CONSUMED`."""
-        return self is EventResult.CONSUMED
-
-    @property
-    def is_not_handled(self) -> bool:
-        """True for `NOT_HANDLED`."""
-        return self is EventResult.NOT_HANDLED
-
-
 _HANDLED: Final = EventResult.HANDLED
 _CONSUMED: Final = EventResult.CONSUMED
 _NOT_HANDLED: Final = EventResult.NOT_HANDLED
 
-Handler: TypeAlias = Callable[..., "EventResult | None"]
 _Receivers: TypeAlias = tuple[tuple[Handler, bool], ...]
-
-
-@final
-class HandlerContext:
-    """Passed to handlers subscribed with `EventBus.subscribe_with_context`.
-
-    Its effects always reach the runtime that owns the bus: follow-up events are queued, never
-    lost, and render and quit requests set the runtime's flags. On a standalone bus (no runtime)
-    `request_render` and `request_quit` do nothing. Use it only during the dispatch that passed it.
-    """
-
-    __slots__ = ("_bus",)
-
-    def __init__(self, bus: EventBus) -> None:
-        self._bus = bus
-
-    @property
-    def scope(self) -> EventScope | None:
-        """The scope of the event being dispatched, which `emit` passes on; None if unscoped."""
-        return self._bus._scope
-
-    def emit(self, event: object) -> None:
-        """Queue a follow-up `event` on the bus's async queue, in the current event's scope.
-
-        It is dispatched later in FIFO order: in the same tick's async phase when emitted during
-        the events or tasks phase, and as part of the drain during shutdown. It is never dropped.
-        """
-        bus = self._bus
-        scope = bus._scope
-        if scope is not None:
-            scope.increment()
-        bus._queue.append((event, scope))
-
-    def request_render(self) -> None:
-        """Set the runtime's render flag (see `Runtime.take_render_pending`)."""
-        self._bus._on_render()
-
-    def request_quit(self) -> None:
-        """Ask the runtime to `shutdown()` at the end of the current tick phase.
-
-        Outside a tick (a handler run by `EventBus.emit` from the app), the request is honoured
-        at the start of the next tick, like a `Shutdown` command.
-        """
-        self._bus._on_quit()
-
-    def __repr__(self) -> str:
-        return f"<HandlerContext scope={self._bus._scope!r}>"
-
-
-@final
-class Subscription:
-    """One handler subscribed to one event type; the receiver blinker holds for it.
-
-    Dropping a subscription does not cancel it; call `cancel()` or leave its ``with`` block.
-    Subscribing or cancelling during a dispatch takes effect from the next dispatch.
-    """
-
-    __slots__ = ("_active", "_bus", "_event_type", "_handler", "_priority", "_seq", "_with_context")
-
-    def __init__(
-        self,
-        bus: EventBus,
-        event_type: type,
-        handler: Handler,
-        priority: int,
-        seq: int,
-        with_context: bool,
-    ) -> None:
-        self._bus = bus
-        self._event_type = event_type
-        self._handler = handler
-        self._priority = priority
-        self._seq = seq
-        self._with_context = with_context
-        self._active = True
-
-    @property
-    def event_type(self) -> type:
-        """The exact event type this subscription receives."""
-        return self._event_type
-
-    @property
-    def priority(self) -> int:
-        """Handlers run in ascending priority, ties in subscription order."""
-        return self._priority
-
-    @property
-    def is_active(self) -> bool:
-        """True until `cancel()`."""
-        return self._active
-
-    def cancel(self) -> bool:
-        """Unsubscribe. Idempotent.
-
-        Returns:
-            True if the subscription was active.
-        """
-        if not self._active:
-            return False
-        # Unsubscribe first, mark inactive after: an exception on the way (a RecursionError at
-        # the stack's limit) leaves the subscription active and cancellable again, never an
-        # inactive one whose handler still runs.
-        self._bus._unsubscribe(self)
-        self._active = False
-        self._handler = _cancelled  # never called again: free what the handler holds
-        return True
-
-    def __call__(self, event: object) -> EventResult | None:
-        """Call the handler with `event` (and the bus's context if it takes one)."""
-        if self._with_context:
-            return self._handler(event, self._bus._context)
-        return self._handler(event)
-
-    def __enter__(self) -> Subscription:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cancel()
-
-    def __repr__(self) -> str:
-        state = "active" if self._active else "cancelled"
-        return (
-            f"<Subscription {self._event_type.__qualname__} -> "
-            f"{describe_callable(self._handler)} priority={self._priority} {state}>"
-        )
 
 
 def _no_effect() -> None:
     """What render and quit requests do on a standalone bus."""
-
-
-def _cancelled(*args: object) -> None:
-    """What a cancelled `Subscription` holds instead of its handler."""
 
 
 class EventBus:
@@ -251,10 +76,10 @@ class EventBus:
         self._namespace = Namespace()
         self._signals: dict[type, NamedSignal] = {}
         self._receivers: dict[type, _Receivers] = {}
-        self._queue: deque[tuple[object, EventScope | None]] = deque()
+        self._async_events: deque[tuple[object, EventScope | None]] = deque()
         self._seq = itertools.count()
         self._context = HandlerContext(self)
-        self._scope: EventScope | None = None
+        self._dispatch_scope: EventScope | None = None
         self._sink: Callable[[str, BaseException, str], None] = ErrorReporter(
             error_handler, lambda: 0
         )
@@ -332,7 +157,7 @@ class EventBus:
             return False
         if scope is not None:
             scope.increment()
-        self._queue.append((event, scope))
+        self._async_events.append((event, scope))
         return True
 
     def process_queue(self, limit: int | None = None) -> int:
@@ -343,7 +168,7 @@ class EventBus:
         Raises:
             TypeError / ValueError: `limit` is not None or an int >= 1.
         """
-        queue = self._queue
+        queue = self._async_events
         count = len(queue)
         if limit is not None:
             count = min(count, check_positive_int(limit, "limit"))
@@ -373,7 +198,7 @@ class EventBus:
     @property
     def queue_len(self) -> int:
         """Events waiting in the async queue."""
-        return len(self._queue)
+        return len(self._async_events)
 
     @property
     def async_taken(self) -> int:
@@ -399,7 +224,7 @@ class EventBus:
         handlers = sum(len(r) for r in self._receivers.values())
         return (
             f"<EventBus event_types={len(self._receivers)} handlers={handlers}"
-            f" queue_len={len(self._queue)}>"
+            f" queue_len={len(self._async_events)}>"
         )
 
     # -- internals ------------------------------------------------------------------------------
@@ -423,7 +248,7 @@ class EventBus:
         return subscription
 
     def _unsubscribe(self, subscription: Subscription) -> None:
-        event_type = subscription._event_type
+        event_type = subscription.event_type
         signal = self._signals[event_type]
         signal.disconnect(subscription)
         self._refresh(event_type, signal)
@@ -432,12 +257,10 @@ class EventBus:
         """Rebuild the ordered handler tuple for `event_type` from the signal's receivers."""
         subscriptions = sorted(
             (r for r in signal.receivers.values() if isinstance(r, Subscription)),
-            key=lambda s: (s._priority, s._seq),
+            key=dispatch_order,
         )
         if subscriptions:
-            self._receivers[event_type] = tuple(
-                (s._handler, s._with_context) for s in subscriptions
-            )
+            self._receivers[event_type] = tuple(receiver(s) for s in subscriptions)
         else:
             del self._receivers[event_type]
             del self._signals[event_type]
@@ -449,8 +272,8 @@ class EventBus:
         receivers = self._receivers.get(type(event))
         if receivers is None:
             return _NOT_HANDLED
-        outer_scope = self._scope
-        self._scope = scope
+        outer_scope = self._dispatch_scope
+        self._dispatch_scope = scope
         result = _NOT_HANDLED
         context = self._context
         watch = self._watch  # None unless the runtime's instruments watch callbacks
@@ -481,7 +304,7 @@ class EventBus:
                     self._handler_failed(_bad_result(outcome, handler), handler)
             return result
         finally:
-            self._scope = outer_scope
+            self._dispatch_scope = outer_scope
             if watch is not None:
                 watch.current = outer
 
@@ -545,7 +368,7 @@ def async_queue(bus: EventBus) -> Sized:
     The bus never replaces the queue, so a runtime may keep the view and test it on each tick
     for the cost of a deque's truth test (PERF.md P6).
     """
-    return bus._queue
+    return bus._async_events
 
 
 def dispatch_batch(
@@ -592,7 +415,7 @@ def dispatch_batch(
 
 def discard_queue(bus: EventBus) -> int:
     """Drop every event in `bus`'s async queue, releasing their scopes; return how many."""
-    queue = bus._queue
+    queue = bus._async_events
     dropped = len(queue)
     while queue:
         _, scope = queue.popleft()

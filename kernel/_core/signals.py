@@ -164,18 +164,24 @@ class SignalHandlers:
         self._pending = set()
         handlers = self._handlers
         ran = 0
-        for sig, callback in list(handlers.items()):
-            if sig not in pending or handlers.get(sig) is not callback:
-                continue
-            ran += 1
-            watch = self._watch
-            try:
-                if watch is not None and watch.watching:
-                    watch.call("io", callback, callback.fn, callback.args)
-                else:
-                    callback.fn(*callback.args)
-            except Exception as exc:
-                self._report("io", exc, callback.describe())
+        try:
+            for sig, callback in list(handlers.items()):
+                if sig not in pending or handlers.get(sig) is not callback:
+                    continue
+                pending.discard(sig)  # taken: whatever its callback raises, it ran once
+                ran += 1
+                watch = self._watch
+                try:
+                    if watch is not None and watch.watching:
+                        watch.call("io", callback, callback.fn, callback.args)
+                    else:
+                        callback.fn(*callback.args)
+                except Exception as exc:
+                    self._report("io", exc, callback.describe())
+        finally:
+            # An interrupt from a callback leaves the signals not yet run for the next poll.
+            # (`|=` changes the set in place: a signal arriving meanwhile is kept too.)
+            self._pending |= {sig for sig in pending if sig in handlers}
         return ran
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
