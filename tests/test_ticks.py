@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from kernel._core.ticks import TickScale
 
@@ -100,3 +102,27 @@ def test_now_tick_is_the_last_tick_at_or_before_now_where_floats_are_coarse(
     tick = scale.now_tick(now)
     assert scale.seconds(tick) <= now < scale.seconds(tick + 1)
     assert tick == model_now_tick(now, scale.hz)
+
+
+@example(resolution=1e-06, tick=-35_184_372_088_824, before=0.0)  # a hair past: one tick back
+@given(
+    resolution=st.sampled_from((1e-6, 1e-4, 0.001, 0.01, 0.25, 1.0)),
+    tick=st.one_of(st.integers(-(2**45), 2**45), st.integers(-(2**70), 2**70)),
+    before=st.floats(min_value=0.0, max_value=3.0),
+)
+def test_every_deadline_at_or_before_due_by_rounds_to_that_tick_or_earlier(
+    resolution: float, tick: int, before: float
+) -> None:
+    scale = TickScale(resolution)
+    due_by = scale.due_by(tick)
+    assert scale.deadline_tick(due_by) <= tick
+    earlier = due_by - before * resolution  # a tick or more before, or a hair
+    assert scale.deadline_tick(earlier) <= tick
+    assert scale.deadline_tick(math.nextafter(due_by, -math.inf)) <= tick
+
+
+def test_due_by_gives_up_where_no_time_near_the_tick_rounds_to_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(TickScale, "deadline_tick", lambda _self, _when: 10**30)
+    assert TickScale(0.001).due_by(5) == -math.inf

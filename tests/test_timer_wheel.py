@@ -604,6 +604,106 @@ def test_wheel_orders_a_batch_by_exact_deadline_then_scheduling_order() -> None:
     assert fire_ids(wheel, clock) == [first.id, tie_a.id, tie_b.id, late.id]
 
 
+def place(handle: TimerHandle) -> tuple[int, int]:
+    """(level, slot index) of a pending timer."""
+    slot = handle._slot
+    assert isinstance(slot, wheel_module.Slot)
+    return slot.level, slot.index
+
+
+def test_wheel_equal_deadlines_listed_out_of_order_fire_in_scheduling_order() -> None:
+    # A run is sorted by the float deadline alone unless two are equal; here the slot lists the
+    # later-scheduled timer first, so only the (deadline, id) fallback gets the order right.
+    clock, wheel = make_wheel()
+    first = wheel.schedule(0.150, noop)  # level 1, slot 2
+    second = wheel.schedule(0.100, noop)  # level 1, slot 1
+    other = wheel.schedule(0.0999, noop)  # same tick, earlier deadline
+    assert first.reset(0.100)  # earlier: re-filed into slot 1, listed after `second`
+    assert first._when == second._when
+    assert place(first) == place(second) == (1, 1)
+    clock.advance_to(1.0)
+    assert fire_ids(wheel, clock) == [other.id, first.id, second.id]
+
+
+def test_wheel_timer_rearmed_past_its_slot_is_refiled_not_fired_from_it() -> None:
+    clock, wheel = make_wheel()
+    moved = wheel.schedule(0.100, noop)  # level 1, slot 1 (ticks 64-127)
+    later_slot = wheel.schedule(0.140, noop)  # level 1, slot 2 (ticks 128-191): between them
+    assert moved.reset(0.200)  # later: still listed in slot 1, its deadline in slot 3's span
+    assert place(moved) == (1, 1)
+    clock.advance_to(1.0)  # both slots due in one call
+    runs: list[list[int]] = []
+    assert wheel.expire_runs(clock.now(), lambda run: runs.append([h.id for h in run])) == 2
+    assert runs == [[later_slot.id], [moved.id]]  # each in its own slot's turn
+    wheel._check()
+
+
+def test_wheel_overdue_timer_rearmed_later_leaves_the_due_slot() -> None:
+    clock, wheel = make_wheel(1.0)
+    due = wheel.schedule(0.0, noop)  # tick 1000 = the position: the due slot
+    between = wheel.schedule(0.002, noop)
+    assert due.reset(0.005)  # later: listed in the due slot, deadline 1.005
+    clock.advance_to(1.010)
+    assert fire_ids(wheel, clock) == [between.id, due.id]
+
+
+def place_ticks(wheel: TimerWheel, run: list[TimerHandle]) -> list[int]:
+    """The deadline tick of each timer of a run."""
+    return [wheel._deadline_tick(h._when) for h in run]
+
+
+def test_wheel_coarse_slot_due_as_a_whole_comes_out_as_per_tick_runs() -> None:
+    clock, wheel = make_wheel()
+    delays = [(64 + (i * 37) % 64) / 1000 - (i % 3) * 0.0003 for i in range(200)]
+    handles = [wheel.schedule(delay, noop) for delay in delays]  # all in level 1, slot 1
+    assert {place(h) for h in handles} == {(1, 1)}
+    clock.advance_to(0.2)
+    runs: list[list[TimerHandle]] = []
+    assert wheel.expire_runs(clock.now(), runs.append) == len(handles)
+    ticks = [set(place_ticks(wheel, run)) for run in runs]
+    assert all(len(run_ticks) == 1 for run_ticks in ticks)  # one tick per run
+    assert len(runs) == 64  # every tick of the slot
+    joined = [h for run in runs for h in run]
+    assert joined == sorted(handles, key=lambda h: (h._when, h.id))
+    assert not any(h.pending for h in handles)
+    wheel._check()
+
+
+def test_wheel_partly_due_coarse_slot_fires_the_due_and_cascades_the_rest() -> None:
+    clock, wheel = make_wheel()
+    handles = [wheel.schedule((64 + i) / 1000, noop) for i in range(64)]  # level 1, slot 1
+    clock.advance_to(0.1)  # ticks 64-100 are due, 101-127 are not
+    runs: list[list[TimerHandle]] = []
+    wheel.expire_runs(clock.now(), runs.append)
+    assert [h for run in runs for h in run] == handles[:37]
+    assert all(place(h)[0] == 0 for h in handles[37:])
+    wheel._check()
+
+
+def test_wheel_expire_runs_rearms_periodic_timers_after_their_run() -> None:
+    clock, wheel = make_wheel()
+    periodic = wheel.schedule_periodic(0.100, noop)
+    one_shot = wheel.schedule(0.100, noop)
+    clock.advance_to(0.1)
+    seen: list[tuple[int, bool, float | None]] = []
+
+    def sink(run: list[TimerHandle]) -> None:
+        seen.extend((h.id, h.pending, h.deadline) for h in run)
+
+    assert wheel.expire_runs(clock.now(), sink) == 2
+    # Handed over on the deadline that fired; the periodic one re-armed only afterwards.
+    assert seen == [(periodic.id, True, 0.1), (one_shot.id, False, None)]
+    assert periodic.deadline == 0.2
+    assert len(wheel) == 1
+
+
+def test_wheel_run_split_is_skipped_where_tick_numbers_grow_past_the_limit() -> None:
+    clock, wheel = make_wheel(2.0**80, resolution=1.0)  # ticks past 2**62: one run per slot
+    handles = [wheel.schedule(float(2**30 * k), noop) for k in (3, 1, 2)]
+    clock.advance_to(2.0**80 + 2.0**33)
+    assert fire_ids(wheel, clock) == [handles[1].id, handles[2].id, handles[0].id]
+
+
 def test_wheel_never_fires_a_float_before_the_deadline() -> None:
     clock, wheel = make_wheel()
     handle = wheel.schedule(0.0005, noop)
@@ -680,6 +780,53 @@ def test_wheel_cancel_by_id_returns_true_only_for_pending_timers() -> None:
     fired = wheel.schedule(0, noop)
     assert fire_ids(wheel, clock) == [fired.id]
     assert not wheel.cancel(fired.id)
+
+
+def has_id_map(wheel: TimerWheel) -> bool:
+    """Whether the wheel built its id map (read through a call: no narrowing between reads)."""
+    return wheel._by_id is not None
+
+
+def test_wheel_id_map_is_built_by_the_first_cancel_by_id() -> None:
+    clock, wheel = make_wheel()
+    by_handle = [wheel.schedule(0.001 * i, noop) for i in range(1, 5)]
+    far = wheel.schedule(2**36 / 1000 + 1.0, noop)  # the overflow heap is searched too
+    assert by_handle[0].cancel()
+    assert not has_id_map(wheel)  # cancelling through handles never builds it
+    assert not wheel.cancel(by_handle[0].id)
+    assert has_id_map(wheel)
+    later = wheel.schedule(0.5, noop)  # known to the map once it exists
+    assert wheel.cancel(later.id)
+    assert wheel.cancel(far.id)
+    assert wheel.cancel(by_handle[3].id)
+    wheel._check()
+    clock.advance_to(1.0)
+    assert fire_ids(wheel, clock) == [by_handle[1].id, by_handle[2].id]
+
+
+def test_wheel_id_map_drops_its_dead_once_they_outnumber_the_live() -> None:
+    _, wheel = make_wheel()
+    keep = wheel.schedule(1.0, noop)
+    assert not wheel.cancel(10**18)  # builds the map
+    for _ in range(100):  # a debounce through the map
+        assert wheel.cancel(wheel.schedule(0.3, noop).id)
+    wheel._check()
+    assert wheel._by_id is not None
+    assert len(wheel._by_id) <= 1 + 65  # rebuilt without the dead at least once
+    assert wheel.cancel(keep.id)
+    assert wheel.cancel_all() == 0
+    assert wheel._by_id == {}
+    wheel._check()
+
+
+def test_wheel_cancel_all_without_an_id_map_finds_every_timer() -> None:
+    _, wheel = make_wheel()
+    handles = [wheel.schedule(delay, noop) for delay in (0.0, 0.01, 5.0, 2**36 / 1000 + 1.0)]
+    assert handles[1].reset(0.0)  # listed twice: counted once
+    assert wheel.cancel_all() == 4
+    assert not has_id_map(wheel)
+    assert not any(h.pending for h in handles)
+    wheel._check()
 
 
 def test_wheel_next_deadline_looks_at_one_slot_not_every_timer(

@@ -305,6 +305,20 @@ def test_fire_into_a_full_work_queue_counts_in_work_dropped_only(
     assert record.calls == ["work"]
 
 
+def test_named_timer_into_a_full_work_queue_lets_go_of_its_callable(
+    make_runtime: MakeRuntime, clock: ManualClock, record: Recorder
+) -> None:
+    rt = make_runtime(RuntimeConfig(work_queue_capacity=1))
+    handle = rt.schedule_delayed(1, record, "timer", name="named")
+    rt.schedule_work(record, "work")  # fills the queue
+    clock.advance(1)
+    rt.tick()
+    assert record.calls == ["work"]
+    assert rt.stats().work_dropped == 1
+    assert handle._fn is None
+    assert repr(handle) == f"<TimerHandle {handle.id} 'named' done>"  # described by its name
+
+
 def test_large_clock_jump_fires_each_overdue_one_shot_once_in_one_tick(
     rt: Runtime, clock: ManualClock, record: Recorder
 ) -> None:
@@ -829,6 +843,35 @@ def test_one_shot_callback_error_is_reported_with_phase_timer(
     assert report.phase == "timer"
     assert report.callback == f"{__name__}.boom"
     assert str(report.exception) == "boom"
+
+
+def test_fired_unnamed_one_shot_lets_go_of_its_callable_before_it_runs(
+    rt: Runtime, clock: ManualClock
+) -> None:
+    seen: list[str] = []
+    handles: list[TimerHandle] = []
+    handle = rt.schedule_delayed(1, lambda: seen.append(repr(handles[0])))
+    handles.append(handle)
+    clock.advance(1)
+    rt.tick()
+    assert seen == [f"<TimerHandle {handle.id} 'Timer({handle.id})' done>"]
+
+
+def test_queued_unnamed_one_shots_are_abandoned_by_an_emergency_stop(
+    make_runtime: MakeRuntime, clock: ManualClock, record: Recorder
+) -> None:
+    rt = make_runtime(RuntimeConfig(batch_size=1))
+    for label in "abc":
+        rt.schedule_delayed(1, record, label)
+    clock.advance(1)
+    rt.tick()  # all three queued, one run
+    assert record.calls == ["a"]
+    rt.emergency_stop()
+    assert not rt.tick()
+    report = rt.shutdown_report()
+    assert report is not None
+    assert report.tasks_abandoned == 2
+    assert record.calls == ["a"]
 
 
 # -- counters (SPEC §4, §11) --------------------------------------------------------------------

@@ -118,11 +118,7 @@ class PriorityLanes(Generic[T]):
             (counted in `rejected`).
         """
         if self.length >= self._limit:
-            if self._limit:
-                self._dropped += 1
-            else:
-                self._rejected += 1
-            return False
+            return self._refuse()
         try:
             lane = self._lanes[priority]
         except KeyError:
@@ -206,6 +202,14 @@ class PriorityLanes(Generic[T]):
             # The front lane drained. Lanes before it were empty and pushes since went to the
             # front if they came earlier, so the first non-empty lane is the new front.
             self._front_priority, self._front = next((p, lane) for p, lane in self._ordered if lane)
+
+    def _refuse(self) -> bool:
+        """Count a refused push: `dropped` if full, `rejected` if closed. Returns False."""
+        if self._limit:
+            self._dropped += 1
+        else:
+            self._rejected += 1
+        return False
 
     def _open_lane(self, priority: int) -> deque[T]:
         lane: deque[T] = deque()

@@ -6,11 +6,12 @@ Each handles only what was ready when it began and returns how much it did.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 from kernel._core.bus import EventBus, discard_queue, dispatch_batch
 from kernel._core.executor import Executor
-from kernel._core.timer_handle import fire_into
+from kernel._core.timer_handle import fire_run
 
 if TYPE_CHECKING:
     from kernel._core.selector import IoSources
@@ -50,10 +51,9 @@ def fire_timers(wheel: TimerWheel, work: WorkQueue, now: float) -> int:
     Returns:
         How many fires queued a task (``timers_fired``).
     """
-    queued = 0
-    for handle in wheel.expire(now):
-        queued += fire_into(handle, work)
-    return queued
+    before = work.length
+    wheel.expire_runs(now, partial(fire_run, work))
+    return work.length - before  # nothing leaves the work queue while timers fire
 
 
 dispatch_events: Final = dispatch_batch

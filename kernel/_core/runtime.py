@@ -6,6 +6,7 @@ command channel, and `tick()` advances all of them by one step, in a fixed order
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Final
 
 from typing_extensions import TypeVarTuple, Unpack
@@ -36,16 +37,15 @@ from kernel._core.task import Priority, Task, enqueue
 from kernel._core.threads import WorkerThreads
 from kernel._core.tick_report import PhaseTable, TickRecorder
 from kernel._core.timer_handle import MissedTicks, TimerHandle
-from kernel._core.timer_wheel import TimerWheel
+from kernel._core.timer_wheel import ScheduleTimer, TimerWheel
 from kernel._core.validate import (
     check_callable,
     check_instance,
     check_int,
     check_priority,
-    is_callable,
 )
 from kernel._core.watchdog import Watchdog
-from kernel._core.work_queue import WorkQueue
+from kernel._core.work_queue import SubmitWork, WorkQueue
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -152,10 +152,12 @@ class Runtime(LifecycleMixin, RequestsMixin, DrivingMixin, HostSourcesMixin, Obs
 
     # -- work -----------------------------------------------------------------------------------
 
-    def schedule_work(
-        self, fn: Callable[[Unpack[Ts]], object], /, *args: *Ts, name: str | None = None
-    ) -> bool:
-        """Queue ``fn(*args)`` to run in a coming tick at `Priority.NORMAL`. O(1).
+    @functools.cached_property
+    def schedule_work(self) -> SubmitWork:
+        """``schedule_work(fn, /, *args, name=None) -> bool``: queue ``fn(*args)`` to run in a
+        coming tick at `Priority.NORMAL`. O(1).
+
+        With a `name`, the work is queued as a `Task` of that name (for error reports).
 
         Returns:
             True if queued; False if the runtime is not RUNNING (counted in ``tasks_rejected``)
@@ -163,13 +165,12 @@ class Runtime(LifecycleMixin, RequestsMixin, DrivingMixin, HostSourcesMixin, Obs
 
         Raises:
             TypeError: `fn` is not callable, or `name` is not a str.
+
+        It is the work queue's own `WorkQueue.submit`, bound once per runtime (a cached
+        property): a task costs one Python frame, not two (PERF.md P1). The work queue is open
+        only while RUNNING, and counts a refusal as rejected itself.
         """
-        if name is not None:
-            return self.schedule_task(Task(fn, *args, name=name))
-        if not is_callable(fn):
-            check_callable(fn)
-        # The work queue is open only while RUNNING, and counts a refusal as rejected itself.
-        return self._work.push((fn, args, None), _NORMAL)
+        return self._work.submit
 
     def schedule_work_with_priority(
         self,
@@ -211,25 +212,23 @@ class Runtime(LifecycleMixin, RequestsMixin, DrivingMixin, HostSourcesMixin, Obs
 
     # -- timers ---------------------------------------------------------------------------------
 
-    def schedule_delayed(
-        self,
-        delay: float,
-        fn: Callable[[Unpack[Ts]], object],
-        /,
-        *args: *Ts,
-        priority: int = _NORMAL,
-        name: str | None = None,
-    ) -> TimerHandle:
-        """Run ``fn(*args)`` as a task once `delay` seconds from now (never earlier). O(1).
+    @functools.cached_property
+    def schedule_delayed(self) -> ScheduleTimer:
+        """``schedule_delayed(delay, fn, /, *args, priority=NORMAL, name=None) -> TimerHandle``:
+        run ``fn(*args)`` as a task once `delay` seconds from now (never earlier). O(1).
 
         Timers may be scheduled while BOOTING or RUNNING and fire only in RUNNING ticks. When the
         runtime is stopping, or `max_timers` timers are live, the handle comes back with
-        ``failed == True`` (counted in ``timers_dropped``).
+        ``failed == True`` (counted in ``timers_dropped``). To debounce, re-arm one handle with
+        `TimerHandle.reset` rather than cancelling and scheduling anew: it is O(1) in place.
 
         Raises:
             TypeError / ValueError: a bad `delay`, `fn`, `priority` or `name`.
+
+        It is the timer wheel's own `TimerWheel.schedule`, bound once per runtime (a cached
+        property): one Python frame less per timer (PERF.md P2).
         """
-        return self._wheel.schedule(delay, fn, *args, priority=priority, name=name)
+        return self._wheel.schedule
 
     def schedule_periodic(
         self,
@@ -256,7 +255,10 @@ class Runtime(LifecycleMixin, RequestsMixin, DrivingMixin, HostSourcesMixin, Obs
         )
 
     def cancel_timer(self, timer_id: int) -> bool:
-        """Cancel a pending timer by id; True only if it was pending. O(1).
+        """Cancel a pending timer by id; True only if it was pending. Amortised O(1).
+
+        The first call builds the wheel's id map, O(n) in the pending timers; cancelling through
+        the `TimerHandle` never needs it.
 
         Raises:
             TypeError: `timer_id` is not an int.

@@ -24,6 +24,8 @@ _EXACT_TICKS: Final = 2**20
 """Below this many ticks, 4 ulps of the tick count are under 1e-9 of a tick."""
 _FLOAT_INTS: Final = 2**53
 """Ticks below this convert to a float exactly, so ``tick / hz`` rounds once."""
+_DUE_BY_STEPS: Final = 4
+"""Floats `due_by` steps back from a tick's time before giving up (one is the most seen)."""
 _MAX_NOISE: Final = 1e-3
 """Never forgive more than this much of a tick: past ~2**40 ticks floats cannot tell ticks apart
 well, and rounding a deadline down by a whole ulp there would fire it a tick early."""
@@ -143,6 +145,22 @@ class TickScale:
             else:
                 low = middle
         return high
+
+    def due_by(self, tick: int) -> float:
+        """A time such that every deadline at or before it rounds to `tick` or earlier.
+
+        Usually `seconds` of `tick`: a deadline on a tick's own time rounds to that tick. Where
+        that float lies a hair past the exact time (far from zero), a float or two before it;
+        -inf if even that does not do (nothing is then decided by comparison alone).
+        `deadline_tick` never decreases as the deadline grows, so the wheel decides most timers
+        of a slot with one float comparison against this time and converts only the others.
+        """
+        at = self.seconds(tick)
+        for _ in range(_DUE_BY_STEPS):
+            if self.deadline_tick(at) <= tick:
+                return at
+            at = math.nextafter(at, -math.inf)
+        return -math.inf
 
     def deadline_seconds(self, when: float) -> float:
         """A deadline rounded up to its tick, in clock seconds (what `TimerHandle.deadline` says)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import itertools
 import math
-from typing import TYPE_CHECKING, ClassVar, Final, NewType, Protocol, cast
+from typing import TYPE_CHECKING, ClassVar, Final, NewType, Protocol, cast, final
 
 from kernel._core.task import describe_work
 from kernel._core.validate import check_delay
@@ -30,7 +30,7 @@ __all__ = [
     "TimerId",
     "TimerSlot",
     "WheelEntry",
-    "fire_into",
+    "fire_run",
     "new_timer_id",
 ]
 
@@ -141,6 +141,7 @@ class TimerHandle:
         self._priority = priority
         self._name = name
         self._slot: TimerSlot | None = None  # where the wheel filed it; None once it cannot fire
+        self._created_at: str | None = None  # debug mode: where it was scheduled
 
     @property
     def id(self) -> TimerId:
@@ -240,7 +241,7 @@ class TimerHandle:
         self._args = ()
 
     def _set_created_at(self, stack: str) -> None:
-        """Debug mode: where the timer was scheduled (unset otherwise: free when off)."""
+        """Debug mode: where the timer was scheduled (None otherwise)."""
         self._created_at = stack
 
     def _describe(self, fn: object = None) -> str:
@@ -358,10 +359,50 @@ class FailedTimer(TimerHandle):
     failed: ClassVar[bool] = True
 
 
-def fire_into(handle: TimerHandle, work: WorkQueue) -> bool:
-    """Queue the due `handle`'s callback as a task on `work` (the timers phase); True if queued.
+@final
+class _FiredOneShot:
+    """The owner of every unnamed one-shot timer's queued task (a `WorkOwner`): one object for all.
 
-    A periodic timer whose previous task is still queued skips the fire and counts it in
-    `TimerHandle.missed_ticks`; a one-shot whose task does not fit releases its callable.
+    A one-shot gives up its callable when it fires, so once its task is queued nothing more is
+    asked of the handle: the executor talks to this shared owner instead. At a million pending
+    timers the handle is a cache miss away by the time its task runs (PERF.md P3, P4).
     """
-    return handle._fire_into(work)
+
+    __slots__ = ()
+
+    _phase: ClassVar[str] = "timer"
+
+    def _start(self) -> bool:
+        return True
+
+    def _finish(self, ok: bool) -> None:
+        pass
+
+    def _abandon(self) -> bool:
+        return True
+
+    def _describe(self, fn: object = None) -> str:
+        return describe_work(None, fn, "Timer")
+
+
+_ONE_SHOT: Final = _FiredOneShot()
+
+
+def fire_run(work: WorkQueue, run: list[TimerHandle]) -> None:
+    """Queue the callbacks of a run of due timers (`TimerWheel.expire_runs`) in order.
+
+    An unnamed one-shot is queued with the shared owner `_ONE_SHOT` and drops its callable here,
+    while the wheel has just touched it; any other timer (named, periodic, or recording where it
+    was scheduled in debug mode) queues itself with its own handle as the owner. A periodic timer whose previous task is still queued skips the fire and counts it in
+    `TimerHandle.missed_ticks`. A task that does not fit counts in the work queue's `dropped`.
+    """
+    push = work.push
+    for handle in run:
+        if handle._name is None and handle._created_at is None and handle.__class__ is TimerHandle:
+            fn = handle._fn
+            assert fn is not None  # a timer that fires is pending, so it holds its callable
+            push((fn, handle._args, _ONE_SHOT), handle._priority)
+            handle._fn = None
+            handle._args = ()
+        else:
+            handle._fire_into(work)

@@ -9,7 +9,7 @@ level wait in an overflow heap. docs/timer_wheel.md explains the layout, with a 
 Costs (n = pending timers): schedule O(1) (O(log f) past the horizon, f overflow timers);
 cancel amortised O(1) (the id map drops dead timers in batches); a deadline pushed later O(1)
 (the timer is re-filed when its old slot comes due); firing O(1) amortised per timer plus
-O(k log k) to order the k timers that fire together; `next_deadline()` O(1) when cached, else
+O(k log k) to order the k timers due on one tick, a tick at a time (`expire_runs`); `next_deadline()` O(1) when cached, else
 O(levels + s) for the s timers of the earliest occupied slot.
 """
 
@@ -19,7 +19,9 @@ import heapq
 import math
 import operator
 import sys
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, Final, Protocol, final
+
+from typing_extensions import TypeVarTuple, Unpack
 
 from kernel._core.task import Priority, check_name
 from kernel._core.ticks import TickScale
@@ -46,7 +48,9 @@ if TYPE_CHECKING:
 
     from kernel._core.clock import Clock
 
-__all__ = ["LEVELS", "SLOT_BITS", "Slot", "TimerWheel"]
+__all__ = ["LEVELS", "SLOT_BITS", "ScheduleTimer", "Slot", "TimerWheel"]
+
+Ts = TypeVarTuple("Ts")
 
 SLOT_BITS: Final = 6
 """64 slots per level: a level's occupancy fits one machine word (tokio, Linux)."""
@@ -73,19 +77,46 @@ before it is rebuilt: small ones are rebuilt rarely, large ones once their dead 
 their live."""
 _FIRE_ORDER: Final = operator.attrgetter("_when", "_id")
 """Timers firing together go by exact deadline, then scheduling order (SPEC §11)."""
+_WHEN: Final = operator.attrgetter("_when")
+"""The sort key of a run without equal deadlines (`_in_firing_order`)."""
+_RUN_SLACK: Final = 1e-3
+"""Of a tick: at least the float noise `TickScale.deadline_tick` forgives, so a run key is the
+deadline's tick even for a deadline computed a hair past it (``0.065 * 1000``)."""
+_FEW: Final = 3
+"""Timers a slot may hold for `_process` to convert each deadline rather than ask `due_by`."""
+_SPLIT_TICKS: Final = 2**62
+"""A coarse slot is split into per-tick runs only where tick numbers fit this (always, but at
+clock values near the float range)."""
+
+
+class ScheduleTimer(Protocol):
+    """The signature of `TimerWheel.schedule` (and so of `Runtime.schedule_delayed`)."""
+
+    def __call__(
+        self,
+        delay: float,
+        fn: Callable[[Unpack[Ts]], object],
+        /,
+        *args: *Ts,
+        priority: int = ...,
+        name: str | None = None,
+    ) -> TimerHandle: ...
 
 
 @final
 class Slot:
     """One bucket of timers; `live` counts the timers that still belong to it."""
 
-    __slots__ = ("bit", "entries", "index", "level", "live", "wheel")
+    __slots__ = ("bit", "entries", "index", "level", "live", "wheel", "width")
 
     def __init__(self, wheel: TimerWheel, level: int, index: int) -> None:
         self.wheel = wheel
         self.level = level
         self.index = index
         self.bit = 1 << index if 0 <= level < LEVELS else 0
+        # Ticks the slot spans from the tick it comes due: the due slot holds what is due at the
+        # position, the overflow slot a whole block of the horizon.
+        self.width = _HORIZON if level == _FAR else 1 if level == _DUE else _width(level)
         self.entries: list[TimerHandle] = []
         self.live = 0
 
@@ -152,10 +183,11 @@ class TimerWheel:
         self._due = Slot(self, _DUE, 0)
         self._far = Slot(self, _FAR, 0)
         self._far_heap: list[tuple[int, int, TimerHandle]] = []
-        # Every live timer by id, for `cancel(id)`. Timers that fired or were cancelled stay in it
-        # until the dead outnumber the live: one rebuild then costs less than a delete at a random
-        # spot of a large dict for each of them.
-        self._by_id: dict[TimerId, TimerHandle] = {}
+        # Every live timer by id, for `cancel(id)`; built by the first such call (a program that
+        # cancels through handles never pays for it). Timers that fired or were cancelled stay
+        # in it until the dead outnumber the live: one rebuild then costs less than a delete at a
+        # random spot of a large dict for each of them.
+        self._by_id: dict[TimerId, TimerHandle] | None = None
         self.live = 0
         """Live timers, as ``len()``: read-only outside this class (a plain attribute so
         `Runtime.tick` tests it for the price of an attribute read, PERF.md P6)."""
@@ -190,14 +222,15 @@ class TimerWheel:
     def schedule(
         self,
         delay: float,
-        fn: Callable[..., object],
+        fn: Callable[[Unpack[Ts]], object],
         /,
-        *args: object,
+        *args: *Ts,
         priority: int = _NORMAL,
         name: str | None = None,
     ) -> TimerHandle:
         """Fire ``fn(*args)`` once, `delay` seconds from now (rounded up to the resolution).
 
+        `Runtime.schedule_delayed` is this method, bound (PERF.md P2: one frame less per call).
         Runtime complexity: O(1).
 
         Returns:
@@ -207,7 +240,27 @@ class TimerWheel:
         Raises:
             TypeError / ValueError: a bad `delay`, `fn`, `priority` or `name`.
         """
-        return self._schedule(delay, fn, args, priority, name)
+        # The common case (a non-negative float, a plain int priority, no name) is checked
+        # inline; anything else takes the full checks, which raise with a clear message.
+        if delay.__class__ is not float or not 0.0 <= delay <= _LARGEST_FLOAT:
+            delay = check_delay(delay)
+        if priority is not _NORMAL or name is not None or not is_callable(fn):
+            _check_timer_args(fn, priority, name)
+        if self.live >= self._limit:
+            return self._failed()
+        now = self._clock.now()
+        when = now + delay
+        if when == _INFINITY:
+            raise _past_the_float_range("delay", delay, now)
+        # Everything that can fail comes before the first change: a refused timer leaves no trace.
+        tick = self._deadline_tick(when)
+        handle = TimerHandle(new_timer_id(), when, fn, args, priority, name)
+        self._file(handle, tick)
+        by_id = self._by_id
+        if by_id is not None:
+            by_id[handle._id] = handle
+        self.live += 1
+        return handle
 
     def schedule_periodic(
         self,
@@ -234,7 +287,11 @@ class TimerWheel:
         Returns:
             True if it was pending; False for an unknown, fired, cancelled or failed id.
         """
-        handle = self._by_id.get(timer_id)  # type: ignore[call-overload]  # any int may be asked
+        by_id = self._by_id
+        if by_id is None:
+            by_id = self._by_id = {h._id: h for h in self._live_handles()}
+            self._dead = 0
+        handle = by_id.get(timer_id)  # type: ignore[call-overload]  # any int may be asked
         return handle is not None and handle.cancel()
 
     def next_deadline(self) -> float | None:
@@ -274,35 +331,43 @@ class TimerWheel:
         One-shot timers returned are no longer pending. Periodic timers are re-armed on their
         grid (`MissedTicks.SKIP`, counting skipped periods) or at ``now + interval``
         (`MissedTicks.DELAY`). A clock jump visits only occupied slots, never every tick between.
+        It is `expire_runs` with the runs joined into one list.
+        """
+        fired: list[TimerHandle] = []
+        self.expire_runs(now, fired.extend)
+        return fired
+
+    def expire_runs(self, now: float, sink: Callable[[list[TimerHandle]], object]) -> int:
+        """Advance to `now` and hand the timers due to `sink`, a *run* at a time; return how many.
+
+        A run is the due timers of one tick (of one slot at the finest level, or of the slot of
+        timers already overdue), ordered by (exact deadline, scheduling order); runs come in tick
+        order, so together they are `expire`'s list. Each run is handed over as soon as it is
+        sorted, while its timers are still in the CPU's cache (PERF.md P3, P4); the sink (the
+        timers phase queues their tasks) must not call back into the wheel. One-shots are no
+        longer pending when their run is handed over; periodic timers are re-armed after it.
         """
         if not self.live:
-            return []
+            return 0
         now_tick = self._now_tick(now)
-        fired: list[TimerHandle] = []
-        periodic: list[PeriodicTimer] = []
+        fired = 0
         while True:
             slot, start = self._earliest_slot()
             if slot is None or start > now_tick:
                 break
-            self._elapsed = max(self._elapsed, start)
-            self._process(slot, now_tick, fired, periodic)
+            if start > self._elapsed:
+                self._elapsed = start
+            fired += self._process(slot, start, now, now_tick, sink)
             self._next_dirty = True
         # Every slot up to now is processed, so the position can move to now even when nothing
         # fired: new timers then land on the finest levels, never on a stale coarse one.
         if now_tick > self._elapsed:
             self._elapsed = now_tick
-        if not fired:
-            return []
-        if len(fired) > len(periodic):
-            self._retire(len(fired) - len(periodic))  # the one-shots: once per expire
-        fired.sort(key=_FIRE_ORDER)
-        for handle in periodic:  # re-armed after sorting: the sort reads the deadlines that fired
-            self._file(handle, handle._advance(now, now_tick, self._scale))
         return fired
 
     def cancel_all(self) -> int:
         """Cancel every pending timer; return how many there were. O(n)."""
-        handles = [h for h in self._by_id.values() if h._slot is not None]
+        handles = self._live_handles()
         for handle in handles:
             handle._slot = None
             handle._release()
@@ -311,7 +376,8 @@ class TimerWheel:
             slot.live = 0
         self._occupied = [0] * LEVELS
         self._far_heap.clear()
-        self._by_id.clear()
+        if self._by_id is not None:
+            self._by_id.clear()
         self.live = self._dead = 0
         self._next_tick = None
         self._next_slot = None
@@ -329,35 +395,6 @@ class TimerWheel:
         )
 
     # -- filing ---------------------------------------------------------------------------------
-
-    def _schedule(
-        self,
-        delay: float,
-        fn: Callable[..., object],
-        args: tuple[object, ...],
-        priority: int,
-        name: str | None,
-    ) -> TimerHandle:
-        """`schedule` with positional arguments; `Runtime.schedule_delayed` calls it directly."""
-        # The common case (a non-negative float, a plain int priority, no name) is checked
-        # inline; anything else takes the full checks, which raise with a clear message.
-        if delay.__class__ is not float or not 0.0 <= delay <= _LARGEST_FLOAT:
-            delay = check_delay(delay)
-        if priority is not _NORMAL or name is not None or not is_callable(fn):
-            _check_timer_args(fn, priority, name)
-        if self.live >= self._limit:
-            return self._failed()
-        now = self._clock.now()
-        when = now + delay
-        if when == _INFINITY:
-            raise _past_the_float_range("delay", delay, now)
-        # Everything that can fail comes before the first change: a refused timer leaves no trace.
-        tick = self._deadline_tick(when)
-        handle = TimerHandle(new_timer_id(), when, fn, args, priority, name)
-        self._file(handle, tick)
-        self._by_id[handle._id] = handle
-        self.live += 1
-        return handle
 
     def _schedule_periodic(
         self,
@@ -381,7 +418,9 @@ class TimerWheel:
         tick = self._deadline_tick(when)
         handle = PeriodicTimer(new_timer_id(), when, fn, args, priority, name, seconds, missed)
         self._file(handle, tick)
-        self._by_id[handle._id] = handle
+        by_id = self._by_id
+        if by_id is not None:
+            by_id[handle._id] = handle
         self.live += 1
         return handle
 
@@ -444,7 +483,10 @@ class TimerWheel:
         """Rebuild the id map without the dead, once they outnumber the live: one pass over the
         map, amortised O(1) per timer that died."""
         by_id = self._by_id
-        self._by_id = {i: h for i, h in by_id.items() if h._slot is not None} if self.live else {}
+        if by_id is not None:
+            self._by_id = (
+                {i: h for i, h in by_id.items() if h._slot is not None} if self.live else {}
+            )
         self._dead = 0
 
     def _unlink(self, slot: Slot) -> None:
@@ -548,26 +590,69 @@ class TimerWheel:
     def _process(
         self,
         slot: Slot,
+        start: int,
+        now: float,
         now_tick: int,
-        fired: list[TimerHandle],
-        periodic: list[PeriodicTimer],
-    ) -> None:
-        """Collect the due timers of `slot`; re-file the others one level finer (cascading).
+        sink: Callable[[list[TimerHandle]], object],
+    ) -> int:
+        """Fire the due timers of `slot` (which comes due at `start`) run by run; re-file the rest.
 
-        Fired one-shots leave the wheel here (`expire` counts them); fired periodic timers are set
-        aside for `expire` to re-arm.
+        A timer fires here if its deadline tick is at or before both `now_tick` and the slot's
+        last tick. Any other is re-filed from the slot's start: one level finer if it lies
+        within the slot (cascading), or in a later slot if its deadline was moved past this one
+        (`reset`), so it fires in its own slot, in order. Returns how many fired.
         """
+        limit = start + slot.width - 1
+        if now_tick < limit:
+            limit = now_tick
+        members = self._take(slot)
+        # Most timers are decided by one float comparison with `due_by`; the rest are converted.
+        # A few timers are converted outright: each costs a call, `due_by` costs three.
+        due_by = self._scale.due_by(limit) if len(members) > _FEW else -_INFINITY
         deadline_tick = self._deadline_tick
-        for handle in self._take(slot):
-            tick = deadline_tick(handle._when)
-            if tick > now_tick:
-                self._file(handle, tick)
-                continue
-            fired.append(handle)
+        hz = self._scale.hz
+        # A coarse slot is split into per-tick runs. The run key only has to grow with the
+        # deadline: ``ceil(when * hz - 1e-3)`` does (as ``-int(...)``), and is the deadline's
+        # tick but for one within a thousandth of a tick past a boundary, which joins the run
+        # before. It is finite wherever `due_by` is.
+        split = slot.width > 1 and -_SPLIT_TICKS < due_by * hz < _SPLIT_TICKS
+        runs: dict[int, list[TimerHandle]] = {}
+        run: list[TimerHandle] | None
+        periodic: list[PeriodicTimer] = []
+        fired: list[TimerHandle] = []
+        for handle in members:
+            when = handle._when
+            if when > due_by:
+                tick = deadline_tick(when)
+                if tick > limit:
+                    self._file(handle, tick)
+                    continue
+            if split:
+                key = -int(_RUN_SLACK - when * hz)
+                run = runs.get(key)
+                if run is None:
+                    runs[key] = [handle]
+                else:
+                    run.append(handle)
+            else:
+                fired.append(handle)
             if isinstance(handle, PeriodicTimer):
                 periodic.append(handle)
             else:
                 handle._slot = None
+        count = sum(map(len, runs.values())) if split else len(fired)
+        if count > len(periodic):
+            self._retire(count - len(periodic))  # the one-shots: no longer live
+        try:
+            if split:
+                for key in sorted(runs):
+                    sink(_in_firing_order(runs[key]))
+            elif fired:
+                sink(_in_firing_order(fired))
+        finally:
+            for handle in periodic:  # after its run was handed over: the sort read its deadline
+                self._file(handle, handle._advance(now, now_tick, self._scale))
+        return count
 
     # -- the next deadline ----------------------------------------------------------------------
 
@@ -623,14 +708,25 @@ class TimerWheel:
             if handle._slot is self._far:
                 heapq.heappush(heap, (actual, handle._id, handle))
 
+    def _live_handles(self) -> list[TimerHandle]:
+        """Every pending timer, each once, from the slots and the overflow heap. O(n)."""
+        live: dict[int, TimerHandle] = {}  # by identity: a timer may be listed twice (see _take)
+        for slot in (*self._slots, self._due):
+            if slot.live:
+                live.update((id(h), h) for h in slot.entries if h._slot is slot)
+        far = self._far
+        live.update((id(entry[2]), entry[2]) for entry in self._far_heap if entry[2]._slot is far)
+        return list(live.values())
+
     # -- invariants -----------------------------------------------------------------------------
 
     def _check(self) -> None:
         """Assert the wheel's invariants (for tests)."""
-        live = [h for h in self._by_id.values() if h._slot is not None]
+        live = self._live_handles()
         assert len(live) == self.live <= self._max_timers
-        assert len(self._by_id) == self.live + self._dead
-        assert all(self._by_id[h._id] is h for h in live)
+        if self._by_id is not None:
+            assert len(self._by_id) == self.live + self._dead
+            assert all(self._by_id[h._id] is h for h in live)
         for level in range(LEVELS):
             for index in range(SLOTS):
                 slot = self._slots[level * SLOTS + index]
@@ -664,6 +760,19 @@ class TimerWheel:
 
 def _width(level: int) -> int:
     return 1 << (level * SLOT_BITS)
+
+
+def _in_firing_order(run: list[TimerHandle]) -> list[TimerHandle]:
+    """Sort a run of due timers by (exact deadline, id), in place, and return it.
+
+    Sorting by the float deadline alone is much cheaper (C-level float keys, no tuple per timer);
+    the (deadline, id) key is needed only when two deadlines are equal.
+    """
+    if len(run) > 1:
+        run.sort(key=_WHEN)
+        if len(set(map(_WHEN, run))) < len(run):
+            run.sort(key=_FIRE_ORDER)
+    return run
 
 
 def _past_the_float_range(name: str, value: float, now: float) -> ValueError:
