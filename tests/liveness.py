@@ -13,15 +13,15 @@ import os
 import signal
 import threading
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator, Sequence
     from types import FrameType
 
-__all__ = ["LIVENESS_TIMEOUT", "STRESS", "Hung", "bounded", "join_or_fail", "scaled"]
+__all__ = ["LIVENESS_TIMEOUT", "STRESS", "Hung", "bounded", "join_or_fail", "sampled", "scaled"]
 
 LIVENESS_TIMEOUT: Final = 5.0
 """Real seconds a single scenario may take before it counts as hung: each one needs
@@ -35,6 +35,15 @@ the default sizes keep the reliability suite within a few seconds."""
 def scaled(default: int, stress: int) -> int:
     """`stress` under ``KERNEL_STRESS=1``, else `default`."""
     return stress if STRESS else default
+
+
+def sampled(cases: Sequence[Any], keep: Callable[..., bool]) -> Sequence[Any]:
+    """Every case under ``KERNEL_STRESS=1``; by default those whose parameters `keep` accepts.
+
+    The matrices (faults, re-entrancy) run whole in ``.ci/run``; the README's test command runs a
+    sample that still reaches every row and every column, to stay within its time budget.
+    """
+    return cases if STRESS else [case for case in cases if keep(*case.values)]  # pytest.param
 
 
 class Hung(BaseException):

@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from kernel import ShutdownReport
 
 SENDERS: Final = 8
-COMMANDS_PER_SENDER: Final = scaled(5_000, 50_000)
-WAKEUP_ROUNDS: Final = scaled(2_000, 20_000)
+COMMANDS_PER_SENDER: Final = scaled(2_000, 50_000)
+WAKEUP_ROUNDS: Final = scaled(1_000, 20_000)
 LOAD_TIMEOUT: Final = scaled(60, 300)
 """Real seconds the whole load may take before it counts as hung (it needs a fraction of it)."""
 ROUND_TIMEOUT: Final = 5.0
