@@ -15,7 +15,7 @@ from kernel.testing import ErrorCollector, ManualClock
 
 # Hypothesis profiles (docs/testing.md): "default" keeps the whole suite near a minute under
 # coverage on a 2-core machine; "ci" (HYPOTHESIS_PROFILE=ci, set by .ci/run) searches deeper.
-settings.register_profile("default", max_examples=25, deadline=None, derandomize=True)
+settings.register_profile("default", max_examples=20, deadline=None, derandomize=True)
 settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
