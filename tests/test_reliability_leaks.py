@@ -29,7 +29,7 @@ from .liveness import LIVENESS_TIMEOUT, bounded, scaled
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-CHURN: Final = scaled(5_000, 100_000)
+CHURN: Final = scaled(3_000, 100_000)
 GROWTH: Final = 64 * 1024
 """Bytes steady churn may leave behind (caches, a few slack entries): far below one per cycle."""
 
