@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from kernel._core.ticks import TickScale
 
+from .strategies import deadline_tick as model_deadline_tick
 from .strategies import now_tick as model_now_tick
 
 
@@ -126,3 +127,18 @@ def test_due_by_gives_up_where_no_time_near_the_tick_rounds_to_it(
 ) -> None:
     monkeypatch.setattr(TickScale, "deadline_tick", lambda _self, _when: 10**30)
     assert TickScale(0.001).due_by(5) == -math.inf
+
+
+@pytest.mark.parametrize(
+    "when",
+    [10001099511.629776, 1e10 + 0.5e-6, 2.0**40 + 3e-6, 9007199254.740993],
+    ids=["wheel-machine-ci", "half-tick", "2**40-s", "2**53-ticks"],
+)
+def test_deadline_tick_past_2_53_ticks_takes_a_tick_whose_time_is_when(when: float) -> None:
+    # Found by the wheel's state machine under the ci profile: at 1 µs past 2**53 ticks the
+    # scale skipped the check "this tick's own time is at or after `when`" and took the next
+    # tick, so `deadline` reported a float one step later than the model.
+    scale = TickScale(1e-6)
+    tick = scale.deadline_tick(when)
+    assert tick == model_deadline_tick(when, scale.hz)
+    assert scale.seconds(tick) >= when  # never early

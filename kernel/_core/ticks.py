@@ -79,11 +79,11 @@ class TickScale:
             # infinite, but the exact product still names the tick (below).
             pass
         else:
-            if -_FLOAT_INTS < tick < _FLOAT_INTS:
-                at = tick / hz
-                # Forgiven: the noise, plus the product's own rounding (half an ulp of it).
-                if at >= when or (when - at) * hz <= noise + 0.5 * math.ulp(ticks):
-                    return tick
+            # The tick's own clock time, correctly rounded (`seconds`: exact past 2**53 ticks too).
+            at = tick / hz if -_FLOAT_INTS < tick < _FLOAT_INTS else self.seconds(tick)
+            # Forgiven: the noise, plus the product's own rounding (half an ulp of it).
+            if at >= when or (when - at) * hz <= noise + 0.5 * math.ulp(ticks):
+                return tick
         # Floats could not tell the ticks apart: the exact product names the tick. Its exact time
         # is at or after `when`, so its time correctly rounded is too (`when` is a float).
         return _exact_ticks(when, hz, "when", up=True)
