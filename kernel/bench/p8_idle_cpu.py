@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from typing import TYPE_CHECKING, Final
@@ -12,7 +13,7 @@ from kernel.bench.runner import Row, alternate, noop
 if TYPE_CHECKING:
     from kernel.bench.runner import Settings
 
-__all__ = ["measure"]
+__all__ = ["idle_episode", "measure"]
 
 WAIT: Final = 2.0
 """Seconds `run()` waits before it is told to shut down (PERF.md)."""
@@ -34,11 +35,11 @@ def measure(settings: Settings) -> list[Row]:
     """
     wait = settings.size(WAIT, QUICK_WAIT)
     (sample,) = alternate(
-        [lambda: _idle(wait)],
+        [lambda: idle_episode(wait)],
         settings,
         "P8 idle CPU",
         rounds=ROUNDS,
-        warmup=[lambda: _idle(QUICK_WAIT)],
+        warmup=[lambda: idle_episode(QUICK_WAIT)],
     )
     return [
         Row(
@@ -54,9 +55,17 @@ def measure(settings: Settings) -> list[Row]:
     ]
 
 
-def _idle(wait: float) -> dict[str, float]:
+def idle_episode(wait: float, *, with_reader: bool = False) -> dict[str, float]:
+    """CPU and wall seconds of one episode: ``rt.run()`` waits `wait` s, then `Shutdown`.
+
+    With `with_reader` (P8R), one end of a socketpair that never becomes readable is watched,
+    so ``run()`` sleeps in its selector instead of on the command channel's lock.
+    """
+    pair = socket.socketpair() if with_reader else None
     runtime = Runtime()
     runtime.boot()
+    if pair is not None:
+        runtime.add_reader(pair[0], noop)
     runtime.schedule_delayed(TIMER_DELAY, noop)
     sender = runtime.command_sender()
     thread = threading.Thread(target=runtime.run, name="bench-kernel-idle")
@@ -65,4 +74,8 @@ def _idle(wait: float) -> dict[str, float]:
     time.sleep(wait)
     sender.send(Shutdown())
     thread.join(JOIN_TIMEOUT)
-    return {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}
+    result = {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}
+    if pair is not None:
+        for end in pair:
+            end.close()
+    return result
