@@ -4,6 +4,7 @@ test if it is left holding reports nobody expected."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -65,3 +66,12 @@ def make_runtime(clock: ManualClock, errors: ErrorCollector) -> MakeRuntime:
 def rt(make_runtime: MakeRuntime) -> Runtime:
     """A booted runtime with the default config on the manual clock."""
     return make_runtime()
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    """A connected socketpair, closed after the test (real fds for the I/O tests)."""
+    a, b = socket.socketpair()
+    yield a, b
+    a.close()
+    b.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import select
 import selectors
 import signal
-import socket
 import threading
 from typing import TYPE_CHECKING
 
@@ -17,7 +16,7 @@ from kernel._core.commands import CommandChannel
 from kernel._core.selector import IoSources
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    import socket
 
     from kernel.testing import ErrorCollector
 
@@ -25,14 +24,6 @@ if TYPE_CHECKING:
 
 JOIN: float = 10.0
 """Seconds a helper thread (or a wait that a helper ends) gets before the test calls it hung."""
-
-
-@pytest.fixture
-def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
-    a, b = socket.socketpair()
-    yield a, b
-    a.close()
-    b.close()
 
 
 def readable(fd: int) -> bool:

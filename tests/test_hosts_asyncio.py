@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,6 +24,7 @@ from kernel import (
 from kernel.hosts.asyncio import drive
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Callable, Coroutine, Iterator
 
     from kernel.testing import ErrorCollector
@@ -63,14 +63,6 @@ def rt(errors: ErrorCollector) -> Iterator[Runtime]:
     runtime.boot()
     yield runtime
     runtime.close()
-
-
-@pytest.fixture
-def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
-    a, b = socket.socketpair()
-    yield a, b
-    a.close()
-    b.close()
 
 
 class ShiftedClock:

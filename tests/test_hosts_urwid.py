@@ -28,8 +28,10 @@ from kernel import (  # noqa: E402  # after the skip: kernel.hosts.urwid imports
 )
 from kernel.hosts.urwid import KernelEventLoop  # noqa: E402
 
+from .urwid_support import exit_after, exit_loop  # noqa: E402  # after the skip
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from kernel.testing import ErrorCollector, ManualClock
 
@@ -48,28 +50,6 @@ def rt(clock: ManualClock, errors: ErrorCollector) -> Iterator[Runtime]:
 @pytest.fixture
 def evl(rt: Runtime) -> KernelEventLoop:
     return KernelEventLoop(rt)
-
-
-@pytest.fixture
-def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
-    a, b = socket.socketpair()
-    yield a, b
-    a.close()
-    b.close()
-
-
-def exit_loop() -> None:
-    raise urwid.ExitMainLoop
-
-
-def exit_after(step: Callable[[], object]) -> Callable[[], None]:
-    """A callback that runs `step` and then exits the loop."""
-
-    def callback() -> None:
-        step()
-        raise urwid.ExitMainLoop
-
-    return callback
 
 
 # -- construction --------------------------------------------------------------------------------

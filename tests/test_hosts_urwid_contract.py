@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import socket
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -20,7 +19,10 @@ urwid = pytest.importorskip("urwid")
 
 from kernel.hosts.urwid import KernelEventLoop  # noqa: E402  # after the skip
 
+from .urwid_support import exit_after, exit_loop  # noqa: E402  # after the skip
+
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Callable, Iterator
 
 JOIN: float = 10.0
@@ -58,28 +60,6 @@ def loop(request: pytest.FixtureRequest) -> Iterator[Loop]:
     made: Loop = request.param()
     yield made
     made.close()
-
-
-@pytest.fixture
-def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
-    a, b = socket.socketpair()
-    yield a, b
-    a.close()
-    b.close()
-
-
-def exit_loop() -> None:
-    raise urwid.ExitMainLoop
-
-
-def exit_after(step: Callable[[], object]) -> Callable[[], None]:
-    """A callback that runs `step` and then exits the loop."""
-
-    def callback() -> None:
-        step()
-        raise urwid.ExitMainLoop
-
-    return callback
 
 
 def test_an_alarm_writes_and_the_watch_reads_then_exits(

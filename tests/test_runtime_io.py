@@ -23,8 +23,6 @@ from kernel import (
 from kernel.testing import ErrorCollector, ManualClock
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from .conftest import MakeRuntime
 
 JOIN: float = 10.0
@@ -33,14 +31,6 @@ JOIN: float = 10.0
 
 def open_fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
-
-
-@pytest.fixture
-def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
-    a, b = socket.socketpair()
-    yield a, b
-    a.close()
-    b.close()
 
 
 def test_reader_runs_only_in_running_ticks(

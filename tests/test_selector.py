@@ -7,7 +7,7 @@ import os
 import selectors
 import socket
 import tempfile
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from hypothesis import strategies as st
@@ -15,9 +15,6 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from kernel._core.commands import CommandChannel
 from kernel._core.selector import READ, WRITE, IoSources, check_fd
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 Reports = list[tuple[str, BaseException, str]]
 
@@ -29,14 +26,6 @@ def make(selector_factory: Any = selectors.DefaultSelector) -> tuple[IoSources, 
         reports.append((phase, exc, callback))
 
     return IoSources(report, CommandChannel(), selector_factory), reports
-
-
-@pytest.fixture
-def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
-    a, b = socket.socketpair()
-    yield a, b
-    a.close()
-    b.close()
 
 
 def test_io_sources_open_nothing_until_the_first_source(
