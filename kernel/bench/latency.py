@@ -9,12 +9,23 @@ import time
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Final
 
-from kernel.bench.runner import Row
+from kernel.bench.runner import Row, alternate
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["ASLEEP", "JOIN_TIMEOUT", "Probe", "p99", "record", "rows", "timed_wakeups"]
+    from kernel.bench.runner import Settings
+
+__all__ = [
+    "ASLEEP",
+    "JOIN_TIMEOUT",
+    "Probe",
+    "alternate_latencies",
+    "p99",
+    "record",
+    "rows",
+    "timed_wakeups",
+]
 
 ASLEEP: Final = 0.002
 """Seconds between wake-ups: enough for the loop to finish the last one and block again."""
@@ -54,6 +65,30 @@ def timed_wakeups(n: int, probe: Probe, prepare: Callable[[], Callable[[], objec
             raise RuntimeError(msg)
         latencies.append((probe.started - before) / NS_PER_US)
     return latencies
+
+
+def alternate_latencies(
+    settings: Settings,
+    label: str,
+    kernel_side: Callable[[int], list[float]],
+    anchor_side: Callable[[int], list[float]],
+    n: int,
+    warmup_n: int,
+) -> tuple[list[float], list[float]]:
+    """Run `kernel_side(n)` and `anchor_side(n)` in alternating rounds (after a `warmup_n`
+    warm-up of each); return every latency of every round, kernel's then the anchor's."""
+    kernel: list[float] = []
+    anchor: list[float] = []
+    alternate(
+        [lambda: record(kernel, kernel_side(n)), lambda: record(anchor, anchor_side(n))],
+        settings,
+        label,
+        warmup=[
+            lambda: record([], kernel_side(warmup_n)),
+            lambda: record([], anchor_side(warmup_n)),
+        ],
+    )
+    return kernel, anchor
 
 
 def p99(values: list[float]) -> float:

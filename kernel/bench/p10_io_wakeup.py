@@ -8,8 +8,7 @@ import threading
 from typing import TYPE_CHECKING, Final
 
 from kernel import Runtime, Shutdown
-from kernel.bench.latency import JOIN_TIMEOUT, Probe, record, rows, timed_wakeups
-from kernel.bench.runner import alternate
+from kernel.bench.latency import JOIN_TIMEOUT, Probe, alternate_latencies, rows, timed_wakeups
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,16 +32,8 @@ def measure(settings: Settings) -> list[Row]:
     over every wake-up of every round.
     """
     n = settings.size(WAKEUPS, QUICK_WAKEUPS)
-    kernel: list[float] = []
-    anchor: list[float] = []
-    alternate(
-        [lambda: record(kernel, _kernel(n)), lambda: record(anchor, _asyncio(n))],
-        settings,
-        "P10 I/O wake-up",
-        warmup=[
-            lambda: record([], _kernel(QUICK_WAKEUPS)),
-            lambda: record([], _asyncio(QUICK_WAKEUPS)),
-        ],
+    kernel, anchor = alternate_latencies(
+        settings, "P10 I/O wake-up", _kernel, _asyncio, n, QUICK_WAKEUPS
     )
     return rows("P10", "socketpair byte from a thread to the reader callback", kernel, anchor, GOAL)
 

@@ -8,8 +8,8 @@ from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Final
 
 from kernel import Runtime, ScheduleTask, Shutdown, Task
-from kernel.bench.latency import JOIN_TIMEOUT, NS_PER_US, record, rows
-from kernel.bench.runner import alternate, noop
+from kernel.bench.latency import JOIN_TIMEOUT, NS_PER_US, alternate_latencies, rows
+from kernel.bench.runner import noop
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -46,13 +46,8 @@ def measure(settings: Settings) -> list[Row]:
     starts one trip at a time and waits for it.
     """
     n = settings.size(JOBS, QUICK_JOBS)
-    kernel: list[float] = []
-    anchor: list[float] = []
-    alternate(
-        [lambda: record(kernel, _kernel(n)), lambda: record(anchor, _asyncio(n))],
-        settings,
-        "P11 thread round trip",
-        warmup=[lambda: record([], _kernel(QUICK_JOBS)), lambda: record([], _asyncio(QUICK_JOBS))],
+    kernel, anchor = alternate_latencies(
+        settings, "P11 thread round trip", _kernel, _asyncio, n, QUICK_JOBS
     )
     return rows("P11", "run_in_thread submit to on_done on the loop", kernel, anchor, GOAL)
 

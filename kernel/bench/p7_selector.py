@@ -9,8 +9,8 @@ import threading
 from typing import TYPE_CHECKING, Final, TypeVar
 
 from kernel import Runtime, ScheduleTask, Shutdown, Task
-from kernel.bench.latency import JOIN_TIMEOUT, Probe, record, rows, timed_wakeups
-from kernel.bench.runner import alternate, noop
+from kernel.bench.latency import JOIN_TIMEOUT, Probe, alternate_latencies, rows, timed_wakeups
+from kernel.bench.runner import noop
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,16 +33,8 @@ def measure(settings: Settings) -> list[Row]:
     and the wake-up goes through the wake-up socketpair. The anchor is P7's:
     ``loop.call_soon_threadsafe(fn)`` into a sleeping ``run_forever``."""
     n = settings.size(WAKEUPS, QUICK_WAKEUPS)
-    kernel: list[float] = []
-    anchor: list[float] = []
-    alternate(
-        [lambda: record(kernel, _kernel(n)), lambda: record(anchor, _asyncio(n))],
-        settings,
-        "P7S wake-up latency (selector)",
-        warmup=[
-            lambda: record([], _kernel(QUICK_WAKEUPS)),
-            lambda: record([], _asyncio(QUICK_WAKEUPS)),
-        ],
+    kernel, anchor = alternate_latencies(
+        settings, "P7S wake-up latency (selector)", _kernel, _asyncio, n, QUICK_WAKEUPS
     )
     return rows(
         "P7S",
