@@ -35,9 +35,9 @@ from kernel._core.task import Task as Task
 from kernel._core.task import TaskId as TaskId
 from kernel._core.task import TaskState as TaskState
 from kernel._core.tick_report import TickReport as TickReport
-from kernel._core.timer_handle import MissedTicks as MissedTicks
 from kernel._core.timer_handle import TimerHandle as TimerHandle
-from kernel._core.timer_handle import TimerId as TimerId
+from kernel._core.timer_periodic import MissedTicks as MissedTicks
+from kernel._core.timer_slots import TimerId as TimerId
 from kernel._core.timer_wheel import TimerWheel as TimerWheel
 from kernel._core.watchdog import StallReport as StallReport
 from kernel._core.work_queue import WorkQueue as WorkQueue

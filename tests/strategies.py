@@ -1,4 +1,4 @@
-"""Shared Hypothesis strategies and the tick arithmetic that timer tests compare against.
+"""Shared Hypothesis strategies and the grain arithmetic that timer tests compare against.
 
 The helpers restate SPEC §11's rounding rule on their own (rather than calling the wheel), so a
 test that uses them checks the wheel's conversions instead of trusting them.
@@ -13,54 +13,54 @@ from typing import Final
 import pytest
 from hypothesis import strategies as st
 
-TICK_TOLERANCE: Final = 1e-9
-"""SPEC §11: float noise within 1e-9 of a tick never adds a tick..."""
+GRAIN_TOLERANCE: Final = 1e-9
+"""SPEC §11: float noise within 1e-9 of a grain never adds a grain..."""
 NOISE_ULPS: Final = 4
 """...and far from zero, where floats are coarser than that, noise within 4 ulps of the count,"""
 MAX_NOISE: Final = 1e-3
-"""...but never more than 1e-3 of a tick, so no deadline is ever rounded down a whole tick."""
+"""...but never more than 1e-3 of a grain, so no deadline is ever rounded down a whole grain."""
 SLOT_BITS: Final = 6
 LEVELS: Final = 6
 HORIZON: Final = 64**LEVELS
-"""Ticks the six levels cover; later deadlines wait in the overflow heap."""
+"""Grains the six levels cover; later deadlines wait in the overflow heap."""
 
 RESOLUTIONS: Final = (0.001, 1e-6, 1.0, 0.25, 0.003, 0.0007)
 """The default, both ends of the allowed range, an exact binary fraction, and two inexact ones."""
 LEVEL_EDGES: Final = tuple(64**k + d for k in range(1, LEVELS + 1) for d in (-1, 0, 1))
-"""Tick counts at every level boundary: 64**k - 1, 64**k and 64**k + 1 for k = 1..6."""
+"""Grain counts at every level boundary: 64**k - 1, 64**k and 64**k + 1 for k = 1..6."""
 
 
 def hz_of(resolution: float) -> float:
-    """Ticks per second, computed as the wheel does (``tick / hz`` is a tick's time)."""
+    """Grains per second, computed as the wheel does (``grain / hz`` is a grain's time)."""
     return 1.0 / resolution
 
 
-def deadline_tick(when: float, hz: float) -> int:
-    """The tick a deadline rounds up to: ``ceil(when * hz)`` forgiving float noise, but never
-    to a tick whose own time comes before `when` by more than that noise (issue #8 item 10:
-    where floats are coarser than ticks, the product can land ticks early)."""
-    ticks = when * hz
-    noise = max(TICK_TOLERANCE, min(NOISE_ULPS * math.ulp(ticks), MAX_NOISE))
-    tick = math.ceil(ticks - noise)
-    at = tick_time(tick, hz)
-    if at >= when or (Fraction(when) - Fraction(at)) * Fraction(hz) <= noise + math.ulp(ticks) / 2:
-        return tick
+def deadline_grain(when: float, hz: float) -> int:
+    """The grain a deadline rounds up to: ``ceil(when * hz)`` forgiving float noise, but never
+    to a grain whose own time comes before `when` by more than that noise (issue #8 item 10:
+    where floats are coarser than grains, the product can land grains early)."""
+    grains = when * hz
+    noise = max(GRAIN_TOLERANCE, min(NOISE_ULPS * math.ulp(grains), MAX_NOISE))
+    grain = math.ceil(grains - noise)
+    at = grain_time(grain, hz)
+    if at >= when or (Fraction(when) - Fraction(at)) * Fraction(hz) <= noise + math.ulp(grains) / 2:
+        return grain
     return math.ceil(Fraction(when) * Fraction(hz))  # exact: its time is never before `when`
 
 
-def now_tick(now: float, hz: float) -> int:
-    """The last tick whose time (`tick_time`) is at or before `now`."""
-    tick = math.floor(Fraction(now) * Fraction(hz))
-    while tick_time(tick + 1, hz) <= now:
-        tick += 1
-    while tick_time(tick, hz) > now:
-        tick -= 1
-    return tick
+def now_grain(now: float, hz: float) -> int:
+    """The last grain whose time (`grain_time`) is at or before `now`."""
+    grain = math.floor(Fraction(now) * Fraction(hz))
+    while grain_time(grain + 1, hz) <= now:
+        grain += 1
+    while grain_time(grain, hz) > now:
+        grain -= 1
+    return grain
 
 
-def tick_time(tick: int, hz: float) -> float:
-    """The clock time of `tick`: ``tick / hz`` correctly rounded to a float."""
-    return float(Fraction(tick) / Fraction(hz))
+def grain_time(grain: int, hz: float) -> float:
+    """The clock time of `grain`: ``grain / hz`` correctly rounded to a float."""
+    return float(Fraction(grain) / Fraction(hz))
 
 
 resolutions: Final = st.sampled_from(RESOLUTIONS)
@@ -70,12 +70,12 @@ ROUNDING_CASES: Final = [
     pytest.param(*case, id=name)
     for name, case in [
         ("7.22-stays", (0.001, 0.0, 7.22, 7.22)),
-        ("float-noise-adds-no-tick", (0.001, 0.0, 0.1 + 0.2, 0.3)),
-        ("half-tick-up", (0.001, 0.0, 0.0005, 0.001)),
-        ("just-past-tick-up", (0.001, 0.0, 0.0011, 0.002)),
+        ("float-noise-adds-no-grain", (0.001, 0.0, 0.1 + 0.2, 0.3)),
+        ("half-grain-up", (0.001, 0.0, 0.0005, 0.001)),
+        ("just-past-grain-up", (0.001, 0.0, 0.0011, 0.002)),
         ("zero", (0.001, 0.0, 0, 0.0)),
-        ("zero-between-ticks", (0.001, 1.0005, 0.0, 1.001)),
-        ("zero-mid-tick-int-delay", (0.001, 2.0005, 0, 2.001)),
+        ("zero-between-grains", (0.001, 1.0005, 0.0, 1.001)),
+        ("zero-mid-grain-int-delay", (0.001, 2.0005, 0, 2.001)),
         ("quarter-seconds", (0.25, 0.0, 0.3, 0.5)),
         ("whole-seconds", (1.0, 0.0, 0.5, 1.0)),
         ("whole-seconds-later", (1.0, 10.0, 0.001, 11.0)),

@@ -25,7 +25,7 @@ from kernel import (
 )
 from kernel.testing import ManualClock
 
-from .strategies import ROUNDING_CASES, deadline_tick
+from .strategies import ROUNDING_CASES, deadline_grain
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -341,7 +341,7 @@ def test_timer_beyond_the_wheel_horizon_fires_exactly_on_time(
     delays = (horizon * 3 + 0.5, horizon * 3 + 0.501, horizon + 0.25)
     handles = [rt.schedule_delayed(delay, record, i) for i, delay in enumerate(delays)]
     deadlines = [h.deadline for h in handles]
-    assert deadlines == [deadline_tick(d, 1000.0) / 1000.0 for d in delays]
+    assert deadlines == [deadline_grain(d, 1000.0) / 1000.0 for d in delays]
     for deadline, delay in zip(deadlines, delays, strict=True):
         assert deadline == pytest.approx(delay, abs=0.0011)
     clock.advance_to(math.nextafter(deadlines[2] or 0.0, 0.0))
@@ -761,7 +761,7 @@ def test_periodic_skip_has_no_drift_over_10000_periods(
     periodic = rt.schedule_periodic(0.1, lambda: times.append(clock.now()))
     rt.advance(1000.0)
     assert len(times) == 10_000
-    expected = [deadline_tick(origin + 0.1 + k * 0.1, 1000.0) / 1000.0 for k in range(10_000)]
+    expected = [deadline_grain(origin + 0.1 + k * 0.1, 1000.0) / 1000.0 for k in range(10_000)]
     assert times == expected
     assert times[-1] == pytest.approx(origin + 1000.0, abs=0.0015)  # the grid, not the drift
     assert periodic.missed_ticks == 0
@@ -1089,7 +1089,7 @@ def test_debounce_by_cancel_and_reschedule_fires_once_after_the_last_key(
     last = type_keys(rt, on_key)
     rt.advance(5)
     assert record.calls == ["save"]
-    assert record.times == [deadline_tick(last + DEBOUNCE, 1000.0) / 1000.0]
+    assert record.times == [deadline_grain(last + DEBOUNCE, 1000.0) / 1000.0]
     assert record.times[0] == pytest.approx(last + DEBOUNCE)
     assert rt.stats().timers_fired == 1
 
@@ -1112,7 +1112,7 @@ def test_debounce_by_reset_fires_once_after_the_last_key(
     assert resets == [True] * (len(KEYSTROKE_GAPS) - 1)
     rt.advance(5)
     assert record.calls == ["save"]
-    assert record.times == [deadline_tick(last + DEBOUNCE, 1000.0) / 1000.0]
+    assert record.times == [deadline_grain(last + DEBOUNCE, 1000.0) / 1000.0]
     assert rt.stats().timers_fired == 1
     assert rt.stats().active_timers == 0
 

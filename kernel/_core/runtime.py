@@ -36,7 +36,7 @@ from kernel._core.state import RuntimeState
 from kernel._core.task import Priority, Task, enqueue
 from kernel._core.threads import WorkerThreads
 from kernel._core.tick_report import PhaseTable, TickRecorder
-from kernel._core.timer_handle import MissedTicks, TimerHandle
+from kernel._core.timer_periodic import MissedTicks
 from kernel._core.timer_wheel import ScheduleTimer, TimerWheel
 from kernel._core.validate import (
     check_callable,
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
     from kernel._core.shutdown import StopProgress
     from kernel._core.stats import ShutdownReport
+    from kernel._core.timer_handle import TimerHandle
 
 __all__ = ["Runtime"]
 
