@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 import sys
 from pathlib import Path
 from typing import Final
@@ -260,6 +261,86 @@ def test_no_module_reaches_into_another_modules_private_names() -> None:
             for line, expr, attr in private_accesses(tree)
             if attr not in allowed
         ]
+    assert offences == []
+
+
+def private_names_owned(tree: ast.Module) -> set[str]:
+    """Underscore names a module owns: those its concrete (non-`Protocol`) classes define, and
+    those it assigns as ``self.<name>``. A `Protocol` declaration is an interface to read, not a
+    licence to write."""
+    tree = copy.deepcopy(tree)
+    protocols = [
+        cls
+        for cls in ast.walk(tree)
+        if isinstance(cls, ast.ClassDef)
+        and any(ast.unparse(base).endswith("Protocol") for base in cls.bases)
+    ]
+    for cls in protocols:
+        cls.body = []
+    return private_names_defined(tree)[0]
+
+
+def private_writes(tree: ast.Module) -> list[tuple[int, str, str]]:
+    """``(line, expression, name)`` for each store to or delete of ``x._name`` (plain, augmented,
+    unpacking, ``for``/``with`` targets) and each ``setattr``/``delattr``/``object.__setattr__``
+    of an underscore name, where x is not self, cls or super()."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store | ast.Del):
+            target, name = node.value, node.attr
+        elif (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func) in ("setattr", "delattr", "object.__setattr__")
+            and len(node.args) >= 2  # the object and the name
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
+            target, name = node.args[0], node.args[1].value
+        else:
+            continue
+        if not name.startswith("_") or (name.startswith("__") and name.endswith("__")):
+            continue
+        if ast.unparse(target) in ("self", "cls", "super()"):
+            continue
+        found.append((node.lineno, ast.unparse(node), name))
+    return found
+
+
+def test_private_writes_finds_every_kind_of_store() -> None:
+    tree = ast.parse(
+        "x._a = 1\nx._b += 1\ndel x._c\nx._d, y._e = 1, 2\nfor z._f in y: pass\n"
+        "setattr(x, '_g', 1)\nobject.__setattr__(x, '_h', 1)\n"
+        "self._i = 1\ncls._j = 1\nx._k\nx.public = 1\nx.__dict__ = {}\nsetattr(self, '_l', 1)\n"
+    )
+    names = [name for _, _, name in private_writes(tree)]
+    assert sorted(names) == ["_a", "_b", "_c", "_d", "_e", "_f", "_g", "_h"]
+
+
+def test_private_names_owned_leaves_out_protocol_declarations() -> None:
+    tree = ast.parse(
+        "class P(Protocol):\n    _a: int\n    def _go(self) -> None: ...\n"
+        "class C:\n    __slots__ = ('_s',)\n    def __init__(self):\n        self._t = 1\n"
+    )
+    assert private_names_owned(tree) == {"_s", "_t", "__init__"}
+
+
+def test_no_module_writes_another_modules_private_attributes() -> None:
+    """``x._name = ...`` (or ``+=``, ``del``, ``setattr``) is allowed only for a name the module
+    itself owns (`private_names_owned`): not for one another module defines, even if a `Protocol`
+    declares it, and not through `PRIVATE_ACCESS_ALLOWED`. The owning class gets the operation
+    instead (the timer wheel's slots, which write a timer's `_slot` and `_when`, are in the
+    module of `TimerEntry`, which defines them)."""
+    trees = {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in MODULES.items()}
+    offences = []
+    for name, tree in trees.items():
+        writes = private_writes(tree)
+        if not writes:
+            continue
+        owned = private_names_owned(tree)
+        if name == RUNTIME:
+            for facet in RUNTIME_FACETS:
+                owned |= private_names_owned(trees[facet])
+        offences += [f"{name}:{line}: {expr}" for line, expr, attr in writes if attr not in owned]
     assert offences == []
 
 
