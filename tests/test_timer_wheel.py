@@ -28,7 +28,7 @@ from hypothesis.stateful import (
 )
 
 import kernel._core.grains as grains_module
-import kernel._core.timer_slots as slots_module
+import kernel._core.timer_levels as levels_module
 from kernel import MissedTicks, TimerHandle, TimerId, TimerWheel
 from kernel._core.grains import GrainScale
 from kernel._core.timer_periodic import PeriodicTimer
@@ -612,7 +612,7 @@ def test_wheel_orders_a_batch_by_exact_deadline_then_scheduling_order() -> None:
 def place(handle: TimerHandle) -> tuple[int, int]:
     """(level, slot index) of a pending timer."""
     slot = handle._slot
-    assert isinstance(slot, slots_module.Slot)
+    assert isinstance(slot, levels_module.Slot)
     return slot.level, slot.index
 
 
@@ -855,7 +855,7 @@ def test_wheel_next_deadline_looks_at_one_slot_not_every_timer(
 def test_wheel_cancelling_every_timer_of_a_slot_empties_it_at_once() -> None:
     _, wheel = make_wheel()
     handles = [wheel.schedule(0.5 + i / 10**6, noop) for i in range(100)]
-    slot = cast("slots_module.Slot", handles[0]._slot)  # the wheel files handles in its Slots
+    slot = cast("levels_module.Slot", handles[0]._slot)  # the wheel files handles in its Slots
     assert slot is not None
     assert all(h._slot is slot for h in handles)
     for handle in handles:
@@ -1164,9 +1164,9 @@ def test_wheel_compacts_a_slot_once_its_cancelled_outnumber_its_live(delay: floa
         wheel.schedule(delay, noop).cancel()
     wheel._check()
     slot = kept[0]._slot
-    assert isinstance(slot, slots_module.Slot)
+    assert isinstance(slot, levels_module.Slot)
     listed = len(wheel._overflow) if delay > 1e6 else len(slot.entries)
-    assert listed <= 2 * len(kept) + slots_module.DEAD_SLACK + 1
+    assert listed <= 2 * len(kept) + levels_module.DEAD_SLACK + 1
     clock.advance(delay)
     assert wheel.expire(clock.now()) == kept
     wheel._check()

@@ -18,9 +18,19 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-from typing import TYPE_CHECKING, ClassVar, Final, NewType, cast, final
+from typing import TYPE_CHECKING, ClassVar, Final, NewType, cast
 
-from kernel._core.timer_overflow import OverflowHeap
+from kernel._core.timer_levels import (
+    DEAD_SLACK,
+    HORIZON,
+    LEVEL_OF_BIT_LENGTH,
+    LEVELS,
+    SLOT_BITS,
+    SLOT_MASK,
+    SLOTS,
+    Slot,
+    TimerLevels,
+)
 from kernel._core.validate import check_delay
 
 if TYPE_CHECKING:
@@ -29,22 +39,7 @@ if TYPE_CHECKING:
     from kernel._core.clock import Clock
     from kernel._core.grains import GrainScale
 
-__all__ = [
-    "DEAD_SLACK",
-    "DUE",
-    "FAR",
-    "HORIZON_BITS",
-    "LEVELS",
-    "SLOTS",
-    "SLOT_BITS",
-    "Slot",
-    "TimerEntry",
-    "TimerId",
-    "TimerSlots",
-    "new_timer_id",
-    "past_the_float_range",
-    "slot_width",
-]
+__all__ = ["TimerEntry", "TimerId", "TimerSlots", "new_timer_id", "past_the_float_range"]
 
 TimerId = NewType("TimerId", int)
 """A timer's identity: an int unique within the process."""
@@ -54,25 +49,6 @@ TimerId = NewType("TimerId", int)
 new_timer_id: Final = cast("Iterator[TimerId]", itertools.count(1)).__next__
 """Return a fresh, process-unique `TimerId`."""
 
-SLOT_BITS: Final = 6
-"""64 slots per level: a level's occupancy fits one machine word (tokio, Linux)."""
-SLOTS: Final = 1 << SLOT_BITS
-LEVELS: Final = 6
-"""Six levels reach 64**6 grains: about 2.2 years at the default 1 ms resolution."""
-HORIZON_BITS: Final = SLOT_BITS * LEVELS
-_HORIZON: Final = 1 << HORIZON_BITS
-_SLOT_MASK: Final = SLOTS - 1
-_LEVEL_OF_BIT_LENGTH: Final = tuple(
-    max(0, bits - 1) // SLOT_BITS for bits in range(HORIZON_BITS + 1)
-)
-"""The wheel level for a difference of that many bits (a table lookup instead of a division)."""
-DUE: Final = -1
-"""The level number of the slot holding timers already due (deadline at or before the position)."""
-FAR: Final = LEVELS
-"""The level number of the overflow slot (deadlines beyond the top level)."""
-DEAD_SLACK: Final = 64
-"""Dead timers a slot (and `TimerWheel`'s id map) may list beyond its live count before it is
-rebuilt: small ones are rebuilt rarely, large ones once their dead outnumber their live."""
 _INFINITY: Final = math.inf
 _FIRE_ORDER: Final = operator.attrgetter("_when", "_id")
 """Timers firing together go by exact deadline, then scheduling order (SPEC §11)."""
@@ -101,7 +77,7 @@ class TimerEntry:
 
     _id: TimerId
     _when: float
-    _slot: Slot | None
+    _slot: Slot[TimerEntry] | None
 
     _periodic: ClassVar[bool] = False
     """True for a timer the wheel re-files after it fires (`_advance`) instead of retiring it."""
@@ -110,7 +86,7 @@ class TimerEntry:
     def deadline(self) -> float | None:
         """The next deadline in clock seconds, rounded up to the resolution; None unless pending."""
         slot = self._slot
-        return None if slot is None else slot.wheel._deadline_seconds(self._when)
+        return None if slot is None else slot.deadline_seconds(self._when)
 
     def cancel(self) -> bool:
         """Stop the timer from firing. Idempotent; works from inside any callback.
@@ -161,72 +137,25 @@ class TimerEntry:
         raise NotImplementedError
 
 
-@final
-class Slot:
-    """One bucket of timers; `live` counts the timers that still belong to it."""
+class TimerSlots(TimerLevels[TimerEntry]):
+    """The operations that move timers into and out of the slots: the base of `TimerWheel`.
 
-    __slots__ = ("bit", "entries", "index", "level", "live", "wheel", "width")
+    Args:
+        clock: the time source for `reset`; the position starts at its time.
+        scale: the grain scale of the wheel.
 
-    def __init__(self, wheel: TimerSlots, level: int, index: int) -> None:
-        self.wheel = wheel
-        self.level = level
-        self.index = index
-        self.bit = 1 << index if 0 <= level < LEVELS else 0
-        # Grains the slot spans from the grain it comes due: the due slot holds what is due at the
-        # position, the overflow slot a whole block of the horizon.
-        self.width = _HORIZON if level == FAR else 1 if level == DUE else slot_width(level)
-        self.entries: list[TimerEntry] = []
-        self.live = 0
-
-
-class TimerSlots:
-    """The slots of a timer wheel and the operations that move timers in and out of them.
-
-    `TimerWheel` is the public class; this base holds what its entries' fields are written by.
     Not thread-safe.
     """
 
-    __slots__ = (
-        "_clock",
-        "_dead",
-        "_deadline_grain",
-        "_deadline_seconds",
-        "_due",
-        "_elapsed",
-        "_far",
-        "_grain_seconds",
-        "_next_dirty",
-        "_next_grain",
-        "_next_slot",
-        "_now_grain",
-        "_occupied",
-        "_overflow",
-        "_scale",
-        "_slots",
-        "live",
-    )
+    __slots__ = ("_clock", "_dead", "live")
 
     def __init__(self, clock: Clock, scale: GrainScale) -> None:
+        super().__init__(scale, clock.now())
         self._clock = clock
-        self._scale = scale
-        # The conversions, bound once: the wheel calls them on every timer it files or fires.
-        self._deadline_grain = scale.deadline_grain
-        self._now_grain = scale.now_grain
-        self._grain_seconds = scale.seconds
-        self._deadline_seconds = scale.deadline_seconds
-        self._slots = [Slot(self, level, i) for level in range(LEVELS) for i in range(SLOTS)]
-        self._occupied = [0] * LEVELS  # bit i of level L set <=> slot L*64+i has live timers
-        self._due = Slot(self, DUE, 0)
-        self._far = Slot(self, FAR, 0)
-        self._overflow: OverflowHeap[TimerEntry] = OverflowHeap(self._far, self._deadline_grain)
         self.live = 0
         """Live timers, as ``len()``: read-only outside this class (a plain attribute so
         `Runtime.tick` tests it for the price of an attribute read, PERF.md P6)."""
         self._dead = 0  # timers that died since the last `_drop_dead`
-        self._elapsed = self._now_grain(clock.now())  # every slot before this grain is processed
-        self._next_grain: int | None = None  # exact earliest deadline grain, valid unless dirty
-        self._next_slot: Slot | None = None  # the slot that deadline came from
-        self._next_dirty = False
 
     def cancel_all(self) -> int:
         """Cancel every pending timer; return how many there were. O(n)."""
@@ -256,13 +185,13 @@ class TimerSlots:
         """Put a live timer in the slot for `grain`, relative to the wheel's position. O(1)."""
         elapsed = self._elapsed
         diff = grain ^ elapsed
-        if grain > elapsed and 0 <= diff < _HORIZON:
+        if grain > elapsed and 0 <= diff < HORIZON:
             # The level is the highest base-64 digit in which `grain` and the position differ.
             # Grains on either side of zero (a negative clock) differ in the sign, above every
             # level (their XOR is negative): they wait in the overflow heap like far ones, and
             # enter the wheel when the block that starts at grain 0 comes due.
-            level = _LEVEL_OF_BIT_LENGTH[diff.bit_length()]
-            slot = self._slots[level * SLOTS + ((grain >> (level * SLOT_BITS)) & _SLOT_MASK)]
+            level = LEVEL_OF_BIT_LENGTH[diff.bit_length()]
+            slot = self._slots[level * SLOTS + ((grain >> (level * SLOT_BITS)) & SLOT_MASK)]
             if not slot.live:
                 self._occupied[level] |= slot.bit
             slot.entries.append(entry)
@@ -296,28 +225,6 @@ class TimerSlots:
         if self._dead > self.live + DEAD_SLACK:
             self._drop_dead()
 
-    def _unlink(self, slot: Slot) -> None:
-        """One timer left `slot`: empty the slot on the spot if it was the last live one, and
-        compact it once its dead entries outnumber the live ones (amortised O(1))."""
-        live = slot.live - 1
-        # Compacting (which calls, and so may fail) comes before any change: it only swaps a
-        # list for an equivalent one. What follows is plain stores.
-        if live and slot is self._far:
-            self._overflow.shed(live)
-        elif live and len(slot.entries) > 2 * live + DEAD_SLACK:
-            # Cancelled timers beside a live one (debounce by cancel on a frozen clock) would
-            # otherwise stay listed until the slot comes due, however many there are.
-            slot.entries = [e for e in dict.fromkeys(slot.entries) if e._slot is slot]
-        slot.live = live
-        if not live:
-            slot.entries = []
-            if slot is self._far:
-                self._overflow.clear()
-            else:
-                self._occupied[slot.level] &= ~slot.bit
-        if slot is self._next_slot:
-            self._next_dirty = True
-
     def _rearm(self, entry: TimerEntry, delay: float) -> None:
         """Move a pending timer's next deadline to ``now + delay`` (`TimerEntry.reset`)."""
         now = self._clock.now()
@@ -340,28 +247,9 @@ class TimerSlots:
 
     # -- expiring -------------------------------------------------------------------------------
 
-    def _take(self, slot: Slot) -> list[TimerEntry]:
-        """Empty `slot` (for overflow: its due block) and return the timers that belonged to it."""
-        if slot is self._far:
-            end = ((self._elapsed >> HORIZON_BITS) + 1) << HORIZON_BITS
-            members = self._overflow.take_before(end)
-        else:
-            members = [entry for entry in slot.entries if entry._slot is slot]
-            if len(members) > slot.live:
-                # A timer that left this slot (re-armed earlier) and came back to it (re-armed
-                # earlier into the same slot, or re-filed here later) is listed twice.
-                members = list(dict.fromkeys(members))
-            slot.entries = []
-            if slot.level != DUE:
-                self._occupied[slot.level] &= ~slot.bit
-        slot.live -= len(members)
-        if slot is self._far and not slot.live:
-            self._overflow.clear()  # only stale duplicates can be left
-        return members
-
     def _process(
         self,
-        slot: Slot,
+        slot: Slot[TimerEntry],
         start: int,
         now: float,
         now_grain: int,
@@ -434,19 +322,47 @@ class TimerSlots:
         if self._dead > self.live + DEAD_SLACK:
             self._drop_dead()
 
-    def _live_entries(self) -> list[TimerEntry]:
-        """Every pending timer, each once, from the slots and the overflow heap. O(n)."""
-        live: dict[int, TimerEntry] = {}  # by identity: a timer may be listed twice (see _take)
-        for slot in (*self._slots, self._due):
-            if slot.live:
-                live.update((id(e), e) for e in slot.entries if e._slot is slot)
-        live.update((id(e), e) for e in self._overflow.members())
-        return list(live.values())
+    # -- the next deadline ----------------------------------------------------------------------
 
+    def _find_next(self) -> None:
+        """Recompute the exact earliest deadline and cache it with its slot."""
+        self._next_dirty = False
+        while True:
+            slot, start = self._earliest_slot()
+            if slot is None:
+                self._next_grain = self._next_slot = None
+                return
+            grain: int | None
+            if slot is self._far:
+                grain = self._overflow.front()
+            else:
+                end = self._elapsed + 1 if slot is self._due else start + slot.width
+                grain = self._earliest_in(slot, end)
+            if grain is not None:
+                self._next_grain = grain
+                self._next_slot = slot
+                return
 
-def slot_width(level: int) -> int:
-    """Grains a slot of `level` (0 to 5) spans: 64**level."""
-    return 1 << (level * SLOT_BITS)
+    def _earliest_in(self, slot: Slot[TimerEntry], end: int) -> int | None:
+        """The earliest deadline in `slot` that lies before `end`.
+
+        Timers re-armed past the slot (deadlines moved later in place) are re-filed now; if
+        nothing else is left, returns None and the slot is empty.
+        """
+        best: int | None = None
+        stale: list[tuple[TimerEntry, int]] = []
+        for entry in slot.entries:
+            if entry._slot is slot:
+                grain = self._deadline_grain(entry._when)
+                if grain >= end:
+                    stale.append((entry, grain))
+                elif best is None or grain < best:
+                    best = grain
+        if best is None:
+            for entry, grain in dict.fromkeys(stale):  # a timer may be listed twice (see _take)
+                self._unlink(slot)
+                self._file(entry, grain)
+        return best
 
 
 def _in_firing_order(run: list[TimerEntry]) -> list[TimerEntry]:

@@ -27,14 +27,9 @@ from typing_extensions import TypeVarTuple, Unpack
 from kernel._core.grains import GrainScale
 from kernel._core.task import Priority, check_name
 from kernel._core.timer_handle import FailedTimer, TimerHandle
+from kernel._core.timer_levels import DUE, LEVELS, SLOTS, Slot, slot_start
 from kernel._core.timer_periodic import MissedTicks, PeriodicTimer
 from kernel._core.timer_slots import (
-    DUE,
-    HORIZON_BITS,
-    LEVELS,
-    SLOT_BITS,
-    SLOTS,
-    Slot,
     TimerEntry,
     TimerId,
     TimerSlots,
@@ -195,7 +190,23 @@ class TimerWheel(TimerSlots):
         Raises:
             TypeError / ValueError: a bad `interval`, `fn`, `priority`, `name` or `missed`.
         """
-        return self._schedule_periodic(interval, fn, args, priority, name, missed)
+        seconds = check_interval(interval)
+        _check_timer_args(fn, priority, name)
+        check_instance(missed, MissedTicks, "missed", "a MissedTicks")
+        if self.live >= self._limit:
+            return self._failed()
+        now = self._clock.now()
+        when = now + seconds
+        if when == _INFINITY:
+            raise past_the_float_range("interval", interval, now)
+        grain = self._deadline_grain(when)
+        handle = PeriodicTimer(new_timer_id(), when, fn, args, priority, name, seconds, missed)
+        self._file(handle, grain)
+        by_id = self._by_id
+        if by_id is not None:
+            by_id[handle._id] = handle
+        self.live += 1
+        return handle
 
     def cancel(self, timer_id: int) -> bool:
         """Cancel the pending timer with this id. Amortised O(1).
@@ -292,36 +303,6 @@ class TimerWheel(TimerSlots):
             f" resolution={self._scale.resolution} max_timers={self._max_timers}>"
         )
 
-    # -- scheduling -----------------------------------------------------------------------------
-
-    def _schedule_periodic(
-        self,
-        interval: float,
-        fn: Callable[..., object],
-        args: tuple[object, ...],
-        priority: int,
-        name: str | None,
-        missed: MissedTicks,
-    ) -> TimerHandle:
-        """`schedule_periodic` with positional arguments."""
-        seconds = check_interval(interval)
-        _check_timer_args(fn, priority, name)
-        check_instance(missed, MissedTicks, "missed", "a MissedTicks")
-        if self.live >= self._limit:
-            return self._failed()
-        now = self._clock.now()
-        when = now + seconds
-        if when == _INFINITY:
-            raise past_the_float_range("interval", interval, now)
-        grain = self._deadline_grain(when)
-        handle = PeriodicTimer(new_timer_id(), when, fn, args, priority, name, seconds, missed)
-        self._file(handle, grain)
-        by_id = self._by_id
-        if by_id is not None:
-            by_id[handle._id] = handle
-        self.live += 1
-        return handle
-
     def _failed(self) -> TimerHandle:
         self._dropped += 1
         return FailedTimer(new_timer_id(), math.nan, None, (), _NORMAL, None)
@@ -335,67 +316,6 @@ class TimerWheel(TimerSlots):
                 {i: h for i, h in by_id.items() if h._slot is not None} if self.live else {}
             )
         self._dead = 0
-
-    # -- which slot comes due first -----------------------------------------------------------
-
-    def _earliest_slot(self) -> tuple[Slot | None, int]:
-        """The first slot to process and the grain at which it comes due."""
-        if self._due.live:
-            return self._due, self._elapsed
-        elapsed = self._elapsed
-        for level in range(LEVELS):
-            occupied = self._occupied[level]
-            if occupied:
-                index = (occupied & -occupied).bit_length() - 1
-                shift = level * SLOT_BITS
-                start = (elapsed >> (shift + SLOT_BITS) << (shift + SLOT_BITS)) | (index << shift)
-                return self._slots[level * SLOTS + index], start
-        if self._far.live:
-            # Overflow timers enter the wheel when their 2**36-grain block begins.
-            return self._far, self._overflow.first_listed() >> HORIZON_BITS << HORIZON_BITS
-        return None, 0
-
-    # -- the next deadline ----------------------------------------------------------------------
-
-    def _find_next(self) -> None:
-        """Recompute the exact earliest deadline and cache it with its slot."""
-        self._next_dirty = False
-        while True:
-            slot, start = self._earliest_slot()
-            if slot is None:
-                self._next_grain = self._next_slot = None
-                return
-            grain: int | None
-            if slot is self._far:
-                grain = self._overflow.front()
-            else:
-                end = self._elapsed + 1 if slot is self._due else start + slot.width
-                grain = self._earliest_in(slot, end)
-            if grain is not None:
-                self._next_grain = grain
-                self._next_slot = slot
-                return
-
-    def _earliest_in(self, slot: Slot, end: int) -> int | None:
-        """The earliest deadline in `slot` that lies before `end`.
-
-        Timers re-armed past the slot (deadlines moved later in place) are re-filed now; if
-        nothing else is left, returns None and the slot is empty.
-        """
-        best: int | None = None
-        stale: list[tuple[TimerEntry, int]] = []
-        for entry in slot.entries:
-            if entry._slot is slot:
-                grain = self._deadline_grain(entry._when)
-                if grain >= end:
-                    stale.append((entry, grain))
-                elif best is None or grain < best:
-                    best = grain
-        if best is None:
-            for entry, grain in dict.fromkeys(stale):  # a timer may be listed twice (see _take)
-                self._unlink(slot)
-                self._file(entry, grain)
-        return best
 
     # -- invariants -----------------------------------------------------------------------------
 
@@ -423,18 +343,13 @@ class TimerWheel(TimerSlots):
             assert isinstance(home, Slot)
             if home.level == DUE or home is self._far:
                 continue
-            start = self._slot_start(home)
+            start = slot_start(self._elapsed, home.level, home.index)
             assert start > self._elapsed
             # Never filed past its deadline; a deadline re-armed in place only moves later.
             assert self._deadline_grain(handle._when) >= start
         if not self._next_dirty:
             grains = [self._deadline_grain(h._when) for h in live]
             assert self._next_grain == (min(grains) if grains else None)
-
-    def _slot_start(self, slot: Slot) -> int:
-        shift = slot.level * SLOT_BITS
-        base = self._elapsed >> (shift + SLOT_BITS) << (shift + SLOT_BITS)
-        return base | (slot.index << shift)
 
 
 def _check_timer_args(fn: object, priority: object, name: object) -> None:
