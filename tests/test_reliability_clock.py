@@ -35,7 +35,7 @@ STEP_TIMEOUT: Final = 3.0
 ORIGINS: Final = (0.0, -1.0, -1e6, -12_345.678, 1e9, 2**40 * 0.001, 1e12, -1e12)
 """Clock origins: zero, negative ones, and far ones where floats are coarser than a tick."""
 TOLERANCE: Final = 1e-3
-"""Of a tick: the most float noise a deadline may be rounded down by (SPEC §11)."""
+"""Of a grain: the most float noise a deadline may be rounded down by (SPEC §11)."""
 
 origins = st.one_of(st.sampled_from(ORIGINS), st.floats(-1e7, 1e7, allow_nan=False))
 delays = st.one_of(
@@ -78,10 +78,10 @@ class TimerClockMachine(RuleBasedStateMachine):
         handle = self.rt.schedule_delayed(delay, self._record)
         deadline = handle.deadline
         assert deadline is not None
-        tick = self.resolution
-        # Rounded up: at or after the exact deadline (up to float noise), less than a tick after.
-        assert deadline >= when - TOLERANCE * tick - 4 * math.ulp(when)
-        assert deadline - when <= tick * (1 + TOLERANCE) + 4 * math.ulp(when)
+        grain = self.resolution
+        # Rounded up: at or after the exact deadline (up to float noise), less than a grain after.
+        assert deadline >= when - TOLERANCE * grain - 4 * math.ulp(when)
+        assert deadline - when <= grain * (1 + TOLERANCE) + 4 * math.ulp(when)
         self.pending[handle.id] = (when, deadline)
         return handle
 
@@ -132,7 +132,7 @@ class TimerClockMachine(RuleBasedStateMachine):
             del self.pending[timer_id]
         assert len(self.fired_at) == len(due)
         # A rounded deadline may lie up to float noise before the clock that scheduled it (at
-        # 2e9 s, a 1 ms grid rounds a timer scheduled 1 µs past a tick down to that tick).
+        # 2e9 s, a 1 ms grid rounds a timer scheduled 1 µs past a grain down to that grain).
         expected = sorted(max(deadline, self.advanced_from) for _, deadline in due.values())
         if exact:
             # Under advance() each fired with the clock exactly at its rounded deadline (or at

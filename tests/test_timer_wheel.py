@@ -29,8 +29,7 @@ from hypothesis.stateful import (
 
 import kernel._core.grains as grains_module
 import kernel._core.timer_levels as levels_module
-from kernel import MissedTicks, TimerHandle, TimerId, TimerWheel
-from kernel._core.grains import GrainScale
+from kernel import MissedTicks, TimerHandle, TimerWheel
 from kernel._core.timer_periodic import PeriodicTimer
 from kernel.testing import ManualClock
 
@@ -855,7 +854,8 @@ def test_wheel_next_deadline_looks_at_one_slot_not_every_timer(
 def test_wheel_cancelling_every_timer_of_a_slot_empties_it_at_once() -> None:
     _, wheel = make_wheel()
     handles = [wheel.schedule(0.5 + i / 10**6, noop) for i in range(100)]
-    slot = cast("levels_module.Slot", handles[0]._slot)  # the wheel files handles in its Slots
+    # The wheel files handles in its Slots.
+    slot = cast("levels_module.Slot[TimerHandle]", handles[0]._slot)
     assert slot is not None
     assert all(h._slot is slot for h in handles)
     for handle in handles:
@@ -1170,31 +1170,3 @@ def test_wheel_compacts_a_slot_once_its_cancelled_outnumber_its_live(delay: floa
     clock.advance(delay)
     assert wheel.expire(clock.now()) == kept
     wheel._check()
-
-
-class CoarseScale:
-    """A `GrainScale` whose first deadline conversions land a grain early, as where floats are
-    coarser than grains (the case `PeriodicTimer._advance` steps past with ``nextafter``)."""
-
-    def __init__(self, early: int) -> None:
-        self.scale = GrainScale(1e-6)
-        self.early = early
-        self.seconds = self.scale.seconds
-        self.now_grain = self.scale.now_grain
-
-    def deadline_grain(self, when: float) -> int:
-        grain = self.scale.deadline_grain(when)
-        if self.early:
-            self.early -= 1
-            return grain - 1
-        return grain
-
-
-def test_delay_periodic_steps_past_a_deadline_that_rounds_to_now() -> None:
-    timer = PeriodicTimer(TimerId(1), 1.0, noop, (), 100, None, 1e-9, MissedTicks.DELAY)
-    coarse = CoarseScale(early=3)
-    now_grain = coarse.now_grain(1.0)
-    when, grain = timer._advance(1.0, now_grain, cast("GrainScale", coarse))
-    assert grain > now_grain
-    assert coarse.early == 0
-    assert when > coarse.seconds(now_grain)  # the wheel stores it as the timer's deadline

@@ -97,7 +97,7 @@ def test_timer_fires_at_its_rounded_deadline_never_before(
     rt: Runtime, clock: ManualClock, record: Recorder
 ) -> None:
     rt.schedule_delayed(0.0005, record, "t")  # rounds up to 0.001
-    clock.advance_to(0.0005)  # the exact deadline is reached, its tick is not
+    clock.advance_to(0.0005)  # the exact deadline is reached, its grain is not
     rt.tick()
     clock.advance_to(math.nextafter(0.001, 0.0))
     rt.tick()
@@ -107,7 +107,7 @@ def test_timer_fires_at_its_rounded_deadline_never_before(
     assert record.calls == ["t"]
 
 
-def test_timers_due_in_one_tick_fire_by_exact_deadline_then_scheduling_order(
+def test_timers_due_in_one_grain_fire_by_exact_deadline_then_scheduling_order(
     make_runtime: MakeRuntime, clock: ManualClock, record: Recorder
 ) -> None:
     rt = make_runtime(RuntimeConfig(timer_resolution=0.01))

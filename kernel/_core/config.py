@@ -34,7 +34,7 @@ DEFAULT_BATCH_SIZE: Final = 16
 DEFAULT_MAX_TIMERS: Final = 1024
 """The reference system's default live-timer limit."""
 DEFAULT_TIMER_RESOLUTION: Final = 0.001
-"""One millisecond per wheel tick, as in tokio: finer than a frame, coarse enough for six levels
+"""One millisecond per wheel grain, as in tokio: finer than a frame, coarse enough for six levels
 to span two years."""
 DEFAULT_DRAIN_LIMIT: Final = 100_000
 """Callbacks one STOPPING drain may run before the rest is abandoned: keeps shutdown finite."""
@@ -84,7 +84,7 @@ class RuntimeConfig:
     max_timers: int = DEFAULT_MAX_TIMERS
     """Most live (pending, not cancelled) timers."""
     timer_resolution: float = DEFAULT_TIMER_RESOLUTION
-    """Seconds per wheel tick, in ``[1e-6, 1.0]``; deadlines round up to a multiple of it."""
+    """Seconds per wheel grain, in ``[1e-6, 1.0]``; deadlines round up to a multiple of it."""
     drain_limit: int = DEFAULT_DRAIN_LIMIT
     """Most callbacks (tasks plus event dispatches) one STOPPING drain runs."""
     max_worker_threads: int = dataclasses.field(default_factory=default_max_worker_threads)

@@ -1,4 +1,4 @@
-"""`GrainScale`: clock seconds to integer timer grains and back (docs/timer_wheel.md, "Grains").
+"""`GrainScale`: clock seconds to integer timer grains and back (docs/timer_wheel.md, "Time in grains").
 
 A deadline rounds **up** to the next grain and a time rounds **down**, so a timer never fires
 before its deadline. Grain ``k`` happens at ``k / hz`` seconds (``hz = 1 / resolution``): for a

@@ -1,12 +1,12 @@
-"""The wheel's slots: where a pending timer is filed, and how it leaves (docs/timer_wheel.md).
+"""Filing and firing: `TimerEntry` and the code that writes it (docs/timer_wheel.md).
 
 `TimerEntry` is a timer's record in the wheel (its id, exact deadline and slot) and the part of
 its handle that talks to the wheel (`cancel`, `reset`, `deadline`); `TimerHandle` extends it.
-`TimerSlots`, the base of `TimerWheel`, is the machinery: six levels of 64 `Slot`s and the
-overflow heap; it files a timer by its deadline grain, unlinks it on cancel, moves it on reset and
-takes a due slot apart into runs of timers to fire. This module is the only one that writes an
-entry's `_slot` and `_when` (a subclass sets its own in ``__init__``), so the record and the code
-that changes it stay together.
+`TimerSlots`, the base of `TimerWheel`, builds on the levels (`timer_levels`): it files a timer in
+the slot of its deadline grain, removes it on cancel, moves it on reset, takes a due slot apart
+into runs of timers to fire, and finds the exact next deadline. This module is the only one that
+writes an entry's `_slot` and `_when` (a subclass sets its own in ``__init__``), so the record and
+the code that changes it stay together; the levels and the overflow heap only read them.
 
 A timer goes to the level of the highest base-64 digit in which its deadline grain differs from
 the wheel's position; when its coarse slot comes due it drops to a finer level (cascading), so it
