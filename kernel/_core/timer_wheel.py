@@ -5,8 +5,10 @@ Six levels of 64 slots each cover 64**6 grains (2.2 years at 1 ms); a timer goes
 the highest base-64 digit in which its deadline grain differs from the wheel's position, and when
 its coarse slot comes due it drops to a finer level, so it fires on its own grain. Deadlines
 beyond the top level wait in an overflow heap. This module is the public face: scheduling with
-its checks, cancelling by id, expiring, the next deadline; the slots and the filing and firing
-underneath are `timer_slots`'s. docs/timer_wheel.md explains the layout, with a diagram.
+its checks, cancelling by id, expiring, the next deadline and the invariants. Underneath are the
+levels (`timer_levels`), the filing and firing (`timer_slots`, which alone writes a timer's wheel
+fields) and the overflow heap (`timer_overflow`). docs/timer_wheel.md explains the layout, with a
+diagram.
 
 Costs (n = pending timers): schedule O(1) (O(log f) past the horizon, f overflow timers);
 cancel amortised O(1) (the id map drops dead timers in batches); a deadline pushed later O(1)
