@@ -89,6 +89,14 @@ def test_handle_repr_says_its_state(handle: TimerHandle, state: str) -> None:
     assert handle.missed_ticks == 0
 
 
+def test_fire_run_queues_a_timer_that_records_where_it_was_scheduled_as_its_own_owner() -> None:
+    work = WorkQueue(8)
+    handle = one_shot()
+    handle._set_created_at("  File 'editor.py', line 7")  # debug mode
+    fire_run(work, [handle])
+    assert work.pop() == (noop, ("arg",), handle)
+
+
 def test_handle_describes_itself_by_name_else_by_callable() -> None:
     assert one_shot("autosave")._describe() == "autosave"
     assert "noop" in one_shot()._describe()

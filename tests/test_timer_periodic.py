@@ -12,9 +12,10 @@ from typing import cast
 
 import pytest
 
-from kernel import MissedTicks, TimerId
+from kernel import MissedTicks, TimerId, TimerWheel
 from kernel._core.grains import GrainScale
 from kernel._core.timer_periodic import PeriodicTimer, next_on_grid
+from kernel.testing import ManualClock
 
 
 def noop() -> None:
@@ -64,6 +65,16 @@ def test_delay_advance_rearms_from_the_fire_time() -> None:
 
 
 def test_periodic_keeps_its_callable_while_pending() -> None:
+    clock = ManualClock()
+    timer = TimerWheel(clock).schedule_periodic(1.0, noop)
+    timer._release()  # still pending, so it fires again: it keeps its callable
+    kept = timer._fn
+    assert kept is noop
+    assert timer.cancel()  # the wheel releases a cancelled periodic timer
+    assert timer._fn is None
+
+
+def test_periodic_released_once_not_pending_drops_its_callable() -> None:
     timer = periodic(1.0, MissedTicks.SKIP)
     timer._slot = None  # as the wheel leaves it once cancelled
     timer._release()
