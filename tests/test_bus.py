@@ -13,8 +13,6 @@ from kernel import (
     Event,
     EventBus,
     EventResult,
-    EventScope,
-    HandlerContext,
     Runtime,
     Subscription,
 )
@@ -208,72 +206,6 @@ def test_subscribing_or_cancelling_during_dispatch_applies_next_time(bus: EventB
     calls.clear()
     bus.emit(Key())
     assert calls == ["first", "new"]
-
-
-def test_emit_async_queues_until_process_queue(bus: EventBus) -> None:
-    total: list[int] = []
-    bus.subscribe(Other, lambda e: total.append(e.value))
-    assert bus.emit_async(Other(10))
-    assert bus.emit_async(Other(20))
-    assert bus.emit_async(Other(30))
-    assert total == []
-    assert bus.queue_len == 3
-    assert bus.process_queue() == 3
-    assert total == [10, 20, 30]
-    assert bus.queue_len == 0
-
-
-def test_process_queue_takes_only_what_was_queued_when_called(bus: EventBus) -> None:
-    seen: list[int] = []
-
-    def handler(event: Other, ctx: HandlerContext) -> None:
-        seen.append(event.value)
-        ctx.emit(Other(event.value + 1))
-
-    bus.subscribe_with_context(Other, handler)
-    bus.emit_async(Other(0))
-    assert bus.process_queue() == 1
-    assert seen == [0]
-    assert bus.process_queue() == 1
-    assert seen == [0, 1]
-
-
-def test_process_queue_limit(bus: EventBus) -> None:
-    for value in range(5):
-        bus.emit_async(Other(value))
-    assert bus.process_queue(limit=2) == 2
-    assert bus.queue_len == 3
-    with pytest.raises(ValueError, match=r"^limit must be >= 1, got 0$"):
-        bus.process_queue(limit=0)
-    assert bus.queue_len == 3
-
-
-def test_scoped_emit_async_counts_in_flight_and_follow_ups_inherit(bus: EventBus) -> None:
-    scope = EventScope()
-    scopes_seen: list[EventScope | None] = []
-
-    def handler(event: Other, ctx: HandlerContext) -> None:
-        scopes_seen.append(ctx.scope)
-        if event.value < 2:
-            ctx.emit(Other(event.value + 1))
-
-    bus.subscribe_with_context(Other, handler)
-    bus.emit_async(Other(0), scope=scope)
-    assert scope.in_flight == 1
-    bus.process_queue()
-    assert scope.in_flight == 1  # the follow-up joined the scope
-    bus.process_queue()
-    bus.process_queue()
-    assert scope.is_complete
-    assert scopes_seen == [scope, scope, scope]
-    bus.emit(Other(5))
-    assert scopes_seen[-1] is None
-
-
-def test_emit_async_rejects_a_bad_scope(bus: EventBus) -> None:
-    with pytest.raises(TypeError, match=r"^scope must be an EventScope or None, got 'x'$"):
-        bus.emit_async(Key(), scope="x")  # type: ignore[arg-type]
-    assert bus.queue_len == 0
 
 
 @pytest.mark.parametrize(

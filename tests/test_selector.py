@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from kernel._core.commands import CommandChannel
-from kernel._core.selector import READ, WRITE, IoSources, check_fd
+from kernel._core.selector import IoSources
+from kernel._core.watches import READ, WRITE
 
 Reports = list[tuple[str, BaseException, str]]
 
@@ -295,50 +296,6 @@ def test_io_sources_hold_keeps_them_active_without_a_source() -> None:
     assert (io.is_open, io.active) == (True, False)
     io.close()
     io.wake()  # closed: nothing to do
-
-
-@pytest.mark.parametrize(
-    ("fd", "error", "message"),
-    [
-        (True, TypeError, r"^fd must be an int >= 0 or an object with fileno\(\), got True$"),
-        (-1, ValueError, r"^fd must be >= 0, got -1$"),
-        ("0", TypeError, r"^fd must be an int >= 0 or an object with fileno\(\), got '0'$"),
-        (1.0, TypeError, r"^fd must be an int >= 0 or an object with fileno\(\), got 1.0$"),
-    ],
-    ids=["bool", "negative", "str", "float"],
-)
-def test_check_fd_rejects_bad_values(fd: object, error: type[Exception], message: str) -> None:
-    with pytest.raises(error, match=message):
-        check_fd(fd)
-
-
-def test_check_fd_uses_fileno_and_checks_its_result() -> None:
-    class Odd:
-        def __init__(self, value: object) -> None:
-            self.value = value
-
-        def fileno(self) -> object:
-            return self.value
-
-        def __repr__(self) -> str:
-            return "<Odd>"
-
-    assert check_fd(Odd(3)) == 3
-    with pytest.raises(TypeError, match=r"^fd must be an int >= 0 or an object with fileno"):
-        check_fd(Odd("3"))
-    with pytest.raises(ValueError, match=r"^fd must be >= 0, got <Odd>$"):
-        check_fd(Odd(-2))
-    a, b = socket.socketpair()
-    a.close()
-    b.close()
-    with pytest.raises(ValueError, match=r"^fd must be >= 0"):
-        check_fd(a)  # a closed socket's fileno() is -1
-    with tempfile.TemporaryFile() as f:
-        pass
-    with pytest.raises(
-        ValueError, match=r"^fd .* has no usable fileno\(\): I/O operation on closed"
-    ):
-        check_fd(f)
 
 
 class IoMachine(RuleBasedStateMachine):
