@@ -139,14 +139,17 @@ class Executor:
                                     unpopped += 1
                                     lane.appendleft(item)
                                     raise
-                                description = describe_callable(item[0])
-                                failure = (
-                                    exc if hook is None else own_failure(hook, "task", description)
-                                )
-                                if failure is not None:
-                                    failed += 1
-                                    if isinstance(failure, Exception):
-                                        sink("task", failure, description)
+                                failure = exc
+                                try:
+                                    if hook is not None:  # an after_callback hook's
+                                        failure = own_failure(
+                                            hook, "task", describe_callable(item[0])
+                                        )
+                                finally:
+                                    if failure is not None:
+                                        failed += 1
+                                if isinstance(failure, Exception):
+                                    sink("task", failure, describe_callable(item[0]))
                                 raise
                         elif owner._start():
                             ran += 1
@@ -180,12 +183,12 @@ class Executor:
                                         )
                                 finally:
                                     owner._finish(failure is None)
-                                if failure is not None:
-                                    failed += 1
-                                    if isinstance(failure, Exception):
-                                        created_at = getattr(owner, "_created_at", None)
-                                        description = owner._describe(item[0])
-                                        sink(owner._phase, failure, description, created_at)
+                                    if failure is not None:
+                                        failed += 1
+                                if isinstance(failure, Exception):
+                                    created_at = getattr(owner, "_created_at", None)
+                                    description = owner._describe(item[0])
+                                    sink(owner._phase, failure, description, created_at)
                                 raise
                             else:
                                 owner._finish(True)
