@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,10 @@ from kernel import (
     Runtime,
     Subscription,
 )
+from kernel._core.bus import watch_bus
 from kernel.testing import ErrorCollector, ManualClock
+
+from .hook_interrupts import instruments_with
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -258,3 +262,60 @@ def test_bus_repr(bus: EventBus) -> None:
     bus.subscribe(Key, print)
     bus.emit_async(Key())
     assert repr(bus) == "<EventBus event_types=1 handlers=2 queue_len=1>"
+
+
+# -- an instrument's callback hook interrupted: not the handler's own ----------------------------
+
+
+async def _coroutine_handler(event: Key) -> None:
+    raise AssertionError("never runs")  # pragma: no cover
+
+
+def _raising_handler(event: Key) -> None:
+    raise ValueError("the handler's own")
+
+
+@pytest.mark.parametrize(
+    ("handler", "message"),
+    [
+        (_raising_handler, "^the handler's own$"),
+        (lambda event: "yes", r"returned 'yes'; expected an EventResult or None$"),
+        (_coroutine_handler, r"returned an awaitable \(coroutine\)"),
+        (lambda event: HANDLED, None),
+    ],
+    ids=["raised", "garbage", "awaitable", "handled"],
+)
+def test_an_after_callback_interrupt_reports_what_the_handler_did_wrong(
+    bus: EventBus, collector: ErrorCollector, handler: Callable[[Key], object], message: str | None
+) -> None:
+    calls: list[str] = []
+    bus.subscribe(Key, handler, priority=10)  # type: ignore[arg-type]  # what is checked
+    bus.subscribe(Key, recorder(calls, "next", HANDLED), priority=20)
+    watch_bus(bus, instruments_with("after_callback")[0])
+    with pytest.raises(KeyboardInterrupt):
+        bus.emit(Key())
+    assert calls == []  # an interrupt ends the event's dispatch, as the handler's own would
+    reports = collector.take()
+    assert bus.handler_errors == len(reports) == (0 if message is None else 1)
+    if message is not None:
+        assert re.search(message, str(reports[0].exception))
+    assert bus.emit(Key()) is HANDLED  # the next dispatch is whole
+    assert calls == ["next"]
+
+
+def test_a_before_callback_interrupt_ends_the_dispatch_before_the_handler(
+    bus: EventBus, collector: ErrorCollector
+) -> None:
+    calls: list[str] = []
+    bus.subscribe(Key, recorder(calls, "first", HANDLED), priority=10)
+    bus.subscribe(Key, recorder(calls, "second", HANDLED), priority=20)
+    instruments, _ = instruments_with("before_callback")
+    watch_bus(bus, instruments)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        bus.emit(Key())
+    assert calls == []
+    assert instruments.take_interrupt(caught.value) is None  # the bus took it
+    assert (bus.dispatched, bus.handler_errors) == (1, 0)
+    assert collector.reports == []
+    assert bus.emit(Key()) is HANDLED
+    assert calls == ["first", "second"]

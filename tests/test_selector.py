@@ -17,6 +17,8 @@ from kernel._core.commands import CommandChannel
 from kernel._core.selector import IoSources
 from kernel._core.watches import READ, WRITE
 
+from .hook_interrupts import instruments_with
+
 Reports = list[tuple[str, BaseException, str]]
 
 
@@ -440,3 +442,31 @@ def test_io_sources_a_source_added_after_a_wait_is_polled_afresh() -> None:
     io.close()
     for s in (a, peer_a, b, peer_b):
         s.close()
+
+
+@pytest.mark.parametrize("hook", ["before_callback", "after_callback"])
+def test_io_sources_a_hook_interrupt_reports_the_callback_error_it_replaced(
+    pair: tuple[socket.socket, socket.socket], hook: str
+) -> None:
+    """An instrument's interrupted callback hook is not the callback's own (docs/reliability.md):
+    after it, the reader's own error is reported; before it, the reader did not run, and the
+    next poll runs it (level-triggered)."""
+    instruments, _ = instruments_with(hook)
+    reports: Reports = []
+    io = IoSources(lambda *report: reports.append(report), CommandChannel(), watch=instruments)
+    calls: list[int] = []
+
+    def fail() -> None:
+        calls.append(1)
+        raise ValueError("the reader's own")
+
+    io.add(READ, pair[0], fail, (), "reader")
+    pair[1].send(b"x")
+    with pytest.raises(KeyboardInterrupt):
+        io.poll()
+    ran = hook == "after_callback"
+    assert (len(calls), len(reports)) == ((1, 1) if ran else (0, 0))
+    assert io.poll() == 1
+    assert len(calls) == len(reports) == (2 if ran else 1)
+    assert {(p, type(e), d) for p, e, d in reports} == {("io", ValueError, "reader")}
+    io.close()

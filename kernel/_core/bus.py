@@ -29,7 +29,7 @@ from kernel._core.validate import check_callable, check_instance, check_priority
 if TYPE_CHECKING:
     from collections.abc import Callable, Sized
 
-    from kernel._core.instruments import Instruments
+    from kernel._core.instruments import HookInterrupt, Instruments
     from kernel._core.lanes import PriorityLanes
 
 __all__ = [
@@ -263,6 +263,11 @@ class EventBus:
                 except Exception as exc:
                     self._handler_failed(exc, handler)
                     continue
+                except BaseException as exc:
+                    late = None if watch is None else watch.take_interrupt(exc)
+                    if late is not None and late.ran:  # an after_callback hook's interrupt
+                        self._handled_late(late, handler)
+                    raise
                 if outcome is _CONSUMED:
                     return _CONSUMED
                 if outcome is _HANDLED:
@@ -274,6 +279,14 @@ class EventBus:
             self._dispatch_scope = outer_scope
             if watch is not None:
                 watch.current = outer
+
+    def _handled_late(self, late: HookInterrupt, handler: Handler) -> None:
+        """Report what `handler` did wrong, as without the interrupted hook after it."""
+        outcome = late.result
+        if late.failure is not None:
+            self._handler_failed(late.failure, handler)
+        elif outcome is not None and all(outcome is not r for r in EventResult):
+            self._handler_failed(_bad_result(outcome, handler), handler)
 
     def _handler_failed(self, exc: Exception, handler: Handler) -> None:
         self._handler_errors += 1

@@ -264,6 +264,10 @@ class IoSources:
                     callback.fn(*callback.args)
             except Exception as exc:  # reported; the source stays registered
                 self._report("io", exc, callback.describe())
+            except BaseException as exc:  # not run (a hook's interrupt)? the next poll asks again
+                if watch is not None:
+                    watch.settle(exc, self._report, "io", callback.describe())
+                raise
         return ran
 
     def ready(self) -> bool:
