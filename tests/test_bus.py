@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,12 +14,13 @@ from kernel import (
     Event,
     EventBus,
     EventResult,
-    EventScope,
-    HandlerContext,
     Runtime,
     Subscription,
 )
+from kernel._core.bus import watch_bus
 from kernel.testing import ErrorCollector, ManualClock
+
+from .hook_interrupts import instruments_with
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -210,72 +212,6 @@ def test_subscribing_or_cancelling_during_dispatch_applies_next_time(bus: EventB
     assert calls == ["first", "new"]
 
 
-def test_emit_async_queues_until_process_queue(bus: EventBus) -> None:
-    total: list[int] = []
-    bus.subscribe(Other, lambda e: total.append(e.value))
-    assert bus.emit_async(Other(10))
-    assert bus.emit_async(Other(20))
-    assert bus.emit_async(Other(30))
-    assert total == []
-    assert bus.queue_len == 3
-    assert bus.process_queue() == 3
-    assert total == [10, 20, 30]
-    assert bus.queue_len == 0
-
-
-def test_process_queue_takes_only_what_was_queued_when_called(bus: EventBus) -> None:
-    seen: list[int] = []
-
-    def handler(event: Other, ctx: HandlerContext) -> None:
-        seen.append(event.value)
-        ctx.emit(Other(event.value + 1))
-
-    bus.subscribe_with_context(Other, handler)
-    bus.emit_async(Other(0))
-    assert bus.process_queue() == 1
-    assert seen == [0]
-    assert bus.process_queue() == 1
-    assert seen == [0, 1]
-
-
-def test_process_queue_limit(bus: EventBus) -> None:
-    for value in range(5):
-        bus.emit_async(Other(value))
-    assert bus.process_queue(limit=2) == 2
-    assert bus.queue_len == 3
-    with pytest.raises(ValueError, match=r"^limit must be >= 1, got 0$"):
-        bus.process_queue(limit=0)
-    assert bus.queue_len == 3
-
-
-def test_scoped_emit_async_counts_in_flight_and_follow_ups_inherit(bus: EventBus) -> None:
-    scope = EventScope()
-    scopes_seen: list[EventScope | None] = []
-
-    def handler(event: Other, ctx: HandlerContext) -> None:
-        scopes_seen.append(ctx.scope)
-        if event.value < 2:
-            ctx.emit(Other(event.value + 1))
-
-    bus.subscribe_with_context(Other, handler)
-    bus.emit_async(Other(0), scope=scope)
-    assert scope.in_flight == 1
-    bus.process_queue()
-    assert scope.in_flight == 1  # the follow-up joined the scope
-    bus.process_queue()
-    bus.process_queue()
-    assert scope.is_complete
-    assert scopes_seen == [scope, scope, scope]
-    bus.emit(Other(5))
-    assert scopes_seen[-1] is None
-
-
-def test_emit_async_rejects_a_bad_scope(bus: EventBus) -> None:
-    with pytest.raises(TypeError, match=r"^scope must be an EventScope or None, got 'x'$"):
-        bus.emit_async(Key(), scope="x")  # type: ignore[arg-type]
-    assert bus.queue_len == 0
-
-
 @pytest.mark.parametrize(
     ("args", "error", "message"),
     [
@@ -326,3 +262,60 @@ def test_bus_repr(bus: EventBus) -> None:
     bus.subscribe(Key, print)
     bus.emit_async(Key())
     assert repr(bus) == "<EventBus event_types=1 handlers=2 queue_len=1>"
+
+
+# -- an instrument's callback hook interrupted: not the handler's own ----------------------------
+
+
+async def _coroutine_handler(event: Key) -> None:
+    raise AssertionError("never runs")  # pragma: no cover
+
+
+def _raising_handler(event: Key) -> None:
+    raise ValueError("the handler's own")
+
+
+@pytest.mark.parametrize(
+    ("handler", "message"),
+    [
+        (_raising_handler, "^the handler's own$"),
+        (lambda event: "yes", r"returned 'yes'; expected an EventResult or None$"),
+        (_coroutine_handler, r"returned an awaitable \(coroutine\)"),
+        (lambda event: HANDLED, None),
+    ],
+    ids=["raised", "garbage", "awaitable", "handled"],
+)
+def test_an_after_callback_interrupt_reports_what_the_handler_did_wrong(
+    bus: EventBus, collector: ErrorCollector, handler: Callable[[Key], object], message: str | None
+) -> None:
+    calls: list[str] = []
+    bus.subscribe(Key, handler, priority=10)  # type: ignore[arg-type]  # what is checked
+    bus.subscribe(Key, recorder(calls, "next", HANDLED), priority=20)
+    watch_bus(bus, instruments_with("after_callback")[0])
+    with pytest.raises(KeyboardInterrupt):
+        bus.emit(Key())
+    assert calls == []  # an interrupt ends the event's dispatch, as the handler's own would
+    reports = collector.take()
+    assert bus.handler_errors == len(reports) == (0 if message is None else 1)
+    if message is not None:
+        assert re.search(message, str(reports[0].exception))
+    assert bus.emit(Key()) is HANDLED  # the next dispatch is whole
+    assert calls == ["next"]
+
+
+def test_a_before_callback_interrupt_ends_the_dispatch_before_the_handler(
+    bus: EventBus, collector: ErrorCollector
+) -> None:
+    calls: list[str] = []
+    bus.subscribe(Key, recorder(calls, "first", HANDLED), priority=10)
+    bus.subscribe(Key, recorder(calls, "second", HANDLED), priority=20)
+    instruments, _ = instruments_with("before_callback")
+    watch_bus(bus, instruments)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        bus.emit(Key())
+    assert calls == []
+    assert instruments.take_interrupt(caught.value) is None  # the bus took it
+    assert (bus.dispatched, bus.handler_errors) == (1, 0)
+    assert collector.reports == []
+    assert bus.emit(Key()) is HANDLED
+    assert calls == ["first", "second"]

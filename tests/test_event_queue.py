@@ -6,13 +6,13 @@ import heapq
 import itertools
 
 import pytest
-from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from kernel import Event, EventQueue
+from kernel.testing.strategies import priorities
 
 # Named levels keep their lanes; the others open and close lanes as they fill and drain.
-PRIORITIES = st.sampled_from([0, 1, 50, 99, 100, 101, 200, 1000, 7, 2**32 - 1])
+PRIORITIES = priorities()
 
 
 class Prioritised(Event):

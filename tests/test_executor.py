@@ -10,9 +10,12 @@ import pytest
 from kernel import Priority, Runtime, Task, TaskState, WorkQueue
 from kernel._core.executor import Executor, refuse_awaitable
 
+from .hook_interrupts import InterruptOnce, instruments_with
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from kernel._core.instruments import Instruments
     from kernel._core.work_queue import WorkItem
     from kernel.testing import ErrorCollector
 
@@ -238,3 +241,118 @@ def test_refuse_awaitable_leaves_a_non_coroutine_awaitable_open() -> None:
 
     error = refuse_awaitable(Later(), "task", "t")
     assert str(error).startswith("task t returned an awaitable (")
+
+
+# -- an instrument's callback hook interrupted: not the item's own -------------------------------
+
+
+def watched(executor: Executor, hook: str) -> Instruments:
+    instruments, _ = instruments_with(hook)
+    executor.watch(instruments)
+    return instruments
+
+
+@pytest.mark.parametrize("owned", [False, True], ids=["work", "task"])
+def test_executor_requeues_first_an_item_whose_before_callback_is_interrupted(
+    owned: bool,
+) -> None:
+    ran: list[int] = []
+    task = Task(ran.append, 0)
+    task._queued = True
+    queue = queue_of(
+        (ran.append, (-1,), None),
+        (ran.append, (0,), task if owned else None),
+        (ran.append, (1,), None),
+    )
+    executor = Executor(Sink())
+    executor.run(queue, 1)
+    instruments = watched(executor, "before_callback")
+    with pytest.raises(KeyboardInterrupt):
+        executor.run(queue, 16)
+    assert ran == [-1]
+    assert (executor.executed, executor.failed) == (1, 0)  # not run: neither executed nor failed
+    assert len(queue) == 2
+    queue._check()
+    if owned:
+        assert task.state is TaskState.PENDING
+        assert task.is_queued
+    assert instruments.take_interrupt(KeyboardInterrupt()) is None  # the executor took it
+    assert executor.run(queue, 16) == 2
+    assert ran == [-1, 0, 1]  # in its place: first
+    assert (executor.executed, executor.failed) == (3, 0)
+    if owned:
+        assert task.state is TaskState.COMPLETED
+
+
+async def _coroutine() -> None:
+    raise AssertionError("never runs")  # pragma: no cover
+
+
+def _raise_value_error() -> None:
+    raise ValueError("the task's own")
+
+
+def _exit() -> None:
+    raise SystemExit(2)
+
+
+@pytest.mark.parametrize("owned", [False, True], ids=["work", "task"])
+@pytest.mark.parametrize(
+    ("fn", "failed", "reported"),
+    [
+        (int, False, None),
+        (_raise_value_error, True, ValueError),
+        (_exit, True, None),
+        (_coroutine, True, TypeError),
+    ],
+    ids=["returned", "raised", "interrupted", "awaitable"],
+)
+def test_executor_counts_an_item_whose_after_callback_is_interrupted_as_it_ended(
+    owned: bool,
+    fn: Callable[[], object],
+    failed: bool,
+    reported: type[Exception] | None,
+) -> None:
+    task = Task(fn, name="t")
+    task._queued = True
+    sink = Sink()
+    queue = queue_of((fn, (), task if owned else None), (int, (), None))
+    executor = Executor(sink)
+    watched(executor, "after_callback")
+    with pytest.raises(KeyboardInterrupt):
+        executor.run(queue, 16)
+    assert (executor.executed, executor.failed) == ((0, 1) if failed else (1, 0))
+    assert [(phase, type(exc)) for phase, exc, _ in sink.calls] == (
+        [("task", reported)] if reported else []
+    )
+    assert len(queue) == 1  # the next item waits
+    queue._check()
+    if owned:
+        assert task.state is (TaskState.FAILED if failed else TaskState.COMPLETED)
+        assert [d for _, _, d in sink.calls] == (["t"] if reported else [])
+    assert executor.run(queue, 16) == 1
+    assert (executor.executed, executor.failed) == ((1, 1) if failed else (2, 0))
+    assert len(sink.calls) == (1 if reported else 0)  # reported once
+
+
+@pytest.mark.parametrize("hook", ["before_callback", "after_callback"])
+@pytest.mark.parametrize("periodic", [False, True], ids=["one-shot", "periodic"])
+def test_a_timer_whose_callback_hook_is_interrupted_fires_once(
+    rt: Runtime, hook: str, periodic: bool
+) -> None:
+    fired: list[float] = []
+    rt.add_instrument(InterruptOnce(hook))
+    if periodic:
+        handle = rt.schedule_periodic(1.0, fired.append, 1.0, name="tick")
+    else:
+        handle = rt.schedule_delayed(1.0, fired.append, 1.0, name="once")
+    with pytest.raises(KeyboardInterrupt):
+        rt.advance(1.0)
+    assert fired == ([] if hook == "before_callback" else [1.0])
+    rt.tick()  # the fire left queued by the interrupt runs now
+    assert fired == [1.0]
+    assert handle.pending is periodic
+    assert handle.missed_ticks == 0
+    stats = rt.stats()
+    assert (stats.timers_fired, stats.tasks_executed, stats.tasks_failed) == (1, 1, 0)
+    assert stats.work_queue_len == 0

@@ -11,6 +11,8 @@ import pytest
 from kernel import InvalidStateError, Runtime, Shutdown
 from kernel._core.idle import IdleCallbacks
 
+from .hook_interrupts import instruments_with
+
 if TYPE_CHECKING:
     from kernel.testing import ErrorCollector, ManualClock
 
@@ -64,6 +66,29 @@ def test_idle_callback_that_raises_is_reported_and_stays() -> None:
     idle.run_all()
     assert reports == [("idle", error, "render"), ("idle", error, "render")]
     assert len(idle) == 1
+
+
+@pytest.mark.parametrize("hook", ["before_callback", "after_callback"])
+def test_idle_callback_hook_interrupt_reports_the_callback_error_it_replaced(hook: str) -> None:
+    """An instrument's interrupted callback hook is not the callback's own: after it, the
+    callback's error is reported; before it, the callback did not run. It stays registered."""
+    instruments, _ = instruments_with(hook)
+    reports: list[tuple[str, BaseException, str]] = []
+    idle = IdleCallbacks(lambda *report: reports.append(report), instruments)
+    calls: list[int] = []
+
+    def draw() -> None:
+        calls.append(1)
+        raise ValueError("no screen")
+
+    idle.add(draw, (), "render")
+    with pytest.raises(KeyboardInterrupt):
+        idle.run_all()
+    ran = hook == "after_callback"
+    assert (len(calls), len(reports)) == ((1, 1) if ran else (0, 0))
+    assert idle.run_all() == 1
+    assert len(calls) == len(reports) == (2 if ran else 1)
+    assert {(p, type(e), d) for p, e, d in reports} == {("idle", ValueError, "render")}
 
 
 def test_idle_callback_base_exceptions_propagate() -> None:

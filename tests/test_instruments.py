@@ -21,9 +21,17 @@ from kernel import (
     Task,
     TickReport,
 )
-from kernel._core.instruments import HOOKS, Instruments, describe_marker, describe_subject
+from kernel._core.instruments import (
+    HOOKS,
+    HookInterrupt,
+    Instruments,
+    describe_marker,
+    describe_subject,
+)
 from kernel._core.tick_report import PHASE_NAMES, PhaseSeconds
 from kernel.instruments import LatencyHistogram
+
+from .hook_interrupts import instruments_with
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -425,3 +433,98 @@ def test_callback_hooks_see_signal_callbacks(rt: Runtime) -> None:
     finally:
         rt.close()
     assert recorder.named("before_callback") == [("io", "on-usr1")]
+
+
+# -- a callback hook's interrupt is not the callback's own ---------------------------------------
+
+
+def test_call_records_a_before_callback_interrupt_as_not_run() -> None:
+    instruments, reports = instruments_with("before_callback")
+    ran: list[int] = []
+    with pytest.raises(KeyboardInterrupt) as caught:
+        instruments.call("task", "t", ran.append, (1,))
+    assert ran == []
+    assert instruments.take_interrupt(KeyboardInterrupt()) is None  # not that one
+    record = instruments.take_interrupt(caught.value)
+    assert record == HookInterrupt(caught.value, ran=False)
+    assert record.failure is None
+    assert instruments.take_interrupt(caught.value) is None  # taken once
+    assert instruments.current is None  # the heartbeat never moved
+    assert len(instruments) == 1  # an interrupt leaves its instrument installed
+    assert reports == []
+
+
+def _returns() -> str:
+    return "value"
+
+
+def _raises_value_error() -> None:
+    raise ValueError("the callback's own")
+
+
+def _exits() -> None:
+    raise SystemExit(3)
+
+
+@pytest.mark.parametrize(
+    ("fn", "result", "error", "failure"),
+    [
+        (_returns, "value", None, None),
+        (_raises_value_error, None, ValueError, ValueError),
+        (_exits, None, SystemExit, None),
+    ],
+    ids=["returned", "raised-exception", "raised-interrupt"],
+)
+def test_call_records_an_after_callback_interrupt_with_the_callback_outcome(
+    fn: Callable[[], object],
+    result: object,
+    error: type[BaseException] | None,
+    failure: type[BaseException] | None,
+) -> None:
+    instruments, reports = instruments_with("after_callback")
+    with pytest.raises(KeyboardInterrupt) as caught:
+        instruments.call("task", "t", fn, ())
+    record = instruments.take_interrupt(caught.value)
+    assert record is not None
+    assert (record.interrupt, record.ran, record.result) == (caught.value, True, result)
+    assert type(record.error) is (type(None) if error is None else error)
+    assert type(record.failure) is (type(None) if failure is None else failure)
+    assert caught.value.__context__ is record.error  # the callback's, kept as the context
+    assert instruments.current is None  # the stall, if any, ended with the callback
+    assert reports == []
+
+
+def test_call_forgets_a_nested_record_its_callback_raised_through() -> None:
+    """A hook's interrupt inside a callback is, to the callback around it, that callback's own."""
+    instruments, _ = instruments_with("before_callback", at="inner")
+
+    def outer() -> None:
+        instruments.call("event", "inner", print, ("never",))
+
+    with pytest.raises(KeyboardInterrupt) as caught:
+        instruments.call("task", "outer", outer, ())  # the hook interrupts the inner call
+    assert instruments.take_interrupt(caught.value) is None
+
+
+@pytest.mark.parametrize(
+    ("hook", "fn", "ran", "reported"),
+    [
+        ("before_callback", _raises_value_error, False, False),
+        ("after_callback", _raises_value_error, True, True),
+        ("after_callback", _exits, True, False),
+        ("none", _exits, True, False),
+    ],
+    ids=["before", "after-exception", "after-interrupt", "the-callback-s-own"],
+)
+def test_settle_reports_the_error_an_interrupted_hook_replaced(
+    hook: str, fn: Callable[[], object], ran: bool, reported: bool
+) -> None:
+    instruments, _ = instruments_with(hook)
+    settled: list[tuple[str, BaseException, str]] = []
+    with pytest.raises((KeyboardInterrupt, SystemExit)) as caught:
+        instruments.call("io", "reader", fn, ())
+    assert instruments.settle(caught.value, lambda *r: settled.append(r), "io", "reader") is ran
+    assert [(p, type(e), d) for p, e, d in settled] == (
+        [("io", ValueError, "reader")] if reported else []
+    )
+    assert instruments.take_interrupt(caught.value) is None  # settled: taken

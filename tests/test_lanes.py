@@ -11,9 +11,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from kernel import Priority
 from kernel._core.lanes import PriorityLanes
+from kernel.testing.strategies import priorities
 
 # Named levels keep their lanes; the others open and close lanes as they fill and drain.
-PRIORITIES = st.sampled_from([0, 1, 50, 99, 100, 101, 200, 1000, 7, 2**32 - 1])
+PRIORITIES = priorities()
 
 
 class LanesModel(RuleBasedStateMachine):

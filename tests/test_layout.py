@@ -390,3 +390,16 @@ def test_runtime_is_its_facets() -> None:
     """Every facet module's mixin is a base of `Runtime`, so the allowance above stays exact."""
     bases = {base.__module__ for base in kernel.Runtime.__mro__[1:-1]}
     assert bases == set(RUNTIME_FACETS)
+
+
+HYPOTHESIS_USERS: Final = frozenset({"kernel.testing.strategies"})
+"""The only module of kernel that may import Hypothesis (a `test` extra, not a dependency)."""
+
+
+@pytest.mark.parametrize("path", ALL_MODULES, ids=module_name)
+def test_only_the_strategies_module_imports_hypothesis(path: Path) -> None:
+    if module_name(path) in HYPOTHESIS_USERS:
+        assert "hypothesis" in {name.split(".")[0] for name in imported_modules(path)}
+        return
+    hypothesis = sorted(n for n in imported_modules(path) if n.split(".")[0] == "hypothesis")
+    assert hypothesis == [], f"{module_name(path)} imports {hypothesis}"

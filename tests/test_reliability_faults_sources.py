@@ -132,26 +132,9 @@ def _failing_task() -> None:
     raise ValueError("the task whose report on_error sees")
 
 
-HOOK_INTERRUPT_BUG: Final = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "open finding: a BaseException from a before_callback/after_callback hook is taken for"
-        " the callback's own: the task is counted failed (before_callback: without running)"
-    ),
-)
-
-
-def _marks(kind: str, exc_kind: str) -> list[pytest.MarkDecorator]:
-    if kind in ("before_callback", "after_callback") and not _caught(exc_kind):
-        return [HOOK_INTERRUPT_BUG]
-    return []
-
-
 def _cases() -> list[object]:
     return [
-        pytest.param(
-            kind, shape, exc_kind, id=f"{kind}-{shape}-{exc_kind}", marks=_marks(kind, exc_kind)
-        )
+        pytest.param(kind, shape, exc_kind, id=f"{kind}-{shape}-{exc_kind}")
         for kind in KINDS
         for shape in SHAPES
         if (kind, shape) not in NOT_APPLICABLE

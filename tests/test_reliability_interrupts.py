@@ -377,7 +377,14 @@ def test_interrupt_from_on_done(kind: type[BaseException]) -> None:
     assert (report.thread_jobs_cancelled, report.thread_jobs_abandoned) == (0, 0)
 
 
-INSTRUMENT_HOOKS: Final = ["before_tick", "after_tick", "on_error", "on_state"]
+INSTRUMENT_HOOKS: Final = [
+    "before_tick",
+    "after_tick",
+    "before_callback",
+    "after_callback",
+    "on_error",
+    "on_state",
+]
 
 
 @pytest.mark.parametrize("kind", INTERRUPTS)

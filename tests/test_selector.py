@@ -14,7 +14,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from kernel._core.commands import CommandChannel
-from kernel._core.selector import READ, WRITE, IoSources, check_fd
+from kernel._core.selector import IoSources
+from kernel._core.watches import READ, WRITE
+
+from .hook_interrupts import instruments_with
 
 Reports = list[tuple[str, BaseException, str]]
 
@@ -297,50 +300,6 @@ def test_io_sources_hold_keeps_them_active_without_a_source() -> None:
     io.wake()  # closed: nothing to do
 
 
-@pytest.mark.parametrize(
-    ("fd", "error", "message"),
-    [
-        (True, TypeError, r"^fd must be an int >= 0 or an object with fileno\(\), got True$"),
-        (-1, ValueError, r"^fd must be >= 0, got -1$"),
-        ("0", TypeError, r"^fd must be an int >= 0 or an object with fileno\(\), got '0'$"),
-        (1.0, TypeError, r"^fd must be an int >= 0 or an object with fileno\(\), got 1.0$"),
-    ],
-    ids=["bool", "negative", "str", "float"],
-)
-def test_check_fd_rejects_bad_values(fd: object, error: type[Exception], message: str) -> None:
-    with pytest.raises(error, match=message):
-        check_fd(fd)
-
-
-def test_check_fd_uses_fileno_and_checks_its_result() -> None:
-    class Odd:
-        def __init__(self, value: object) -> None:
-            self.value = value
-
-        def fileno(self) -> object:
-            return self.value
-
-        def __repr__(self) -> str:
-            return "<Odd>"
-
-    assert check_fd(Odd(3)) == 3
-    with pytest.raises(TypeError, match=r"^fd must be an int >= 0 or an object with fileno"):
-        check_fd(Odd("3"))
-    with pytest.raises(ValueError, match=r"^fd must be >= 0, got <Odd>$"):
-        check_fd(Odd(-2))
-    a, b = socket.socketpair()
-    a.close()
-    b.close()
-    with pytest.raises(ValueError, match=r"^fd must be >= 0"):
-        check_fd(a)  # a closed socket's fileno() is -1
-    with tempfile.TemporaryFile() as f:
-        pass
-    with pytest.raises(
-        ValueError, match=r"^fd .* has no usable fileno\(\): I/O operation on closed"
-    ):
-        check_fd(f)
-
-
 class IoMachine(RuleBasedStateMachine):
     """IoSources against a plain model: a registration-order list and per-pair readiness."""
 
@@ -483,3 +442,31 @@ def test_io_sources_a_source_added_after_a_wait_is_polled_afresh() -> None:
     io.close()
     for s in (a, peer_a, b, peer_b):
         s.close()
+
+
+@pytest.mark.parametrize("hook", ["before_callback", "after_callback"])
+def test_io_sources_a_hook_interrupt_reports_the_callback_error_it_replaced(
+    pair: tuple[socket.socket, socket.socket], hook: str
+) -> None:
+    """An instrument's interrupted callback hook is not the callback's own (docs/reliability.md):
+    after it, the reader's own error is reported; before it, the reader did not run, and the
+    next poll runs it (level-triggered)."""
+    instruments, _ = instruments_with(hook)
+    reports: Reports = []
+    io = IoSources(lambda *report: reports.append(report), CommandChannel(), watch=instruments)
+    calls: list[int] = []
+
+    def fail() -> None:
+        calls.append(1)
+        raise ValueError("the reader's own")
+
+    io.add(READ, pair[0], fail, (), "reader")
+    pair[1].send(b"x")
+    with pytest.raises(KeyboardInterrupt):
+        io.poll()
+    ran = hook == "after_callback"
+    assert (len(calls), len(reports)) == ((1, 1) if ran else (0, 0))
+    assert io.poll() == 1
+    assert len(calls) == len(reports) == (2 if ran else 1)
+    assert {(p, type(e), d) for p, e, d in reports} == {("io", ValueError, "reader")}
+    io.close()

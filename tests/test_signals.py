@@ -15,6 +15,8 @@ import pytest
 from kernel import InvalidStateError, Runtime, RuntimeState
 from kernel._core.signals import check_signal
 
+from .hook_interrupts import InterruptOnce
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -192,6 +194,34 @@ def test_a_raising_signal_callback_is_reported_with_phase_io(
     assert (report.phase, report.callback) == ("io", "on-resize")
     assert rt.remove_signal_handler(signal.SIGUSR1)  # it stayed registered
     rt.close()
+
+
+@pytest.mark.parametrize("hook", ["before_callback", "after_callback"])
+def test_a_signal_callback_hook_interrupt_is_not_the_callback_s_own(
+    rt: Runtime, errors: ErrorCollector, hook: str
+) -> None:
+    """An instrument's callback hook interrupted: before the callback, the signal stays pending
+    (the next tick runs its callback); after it, the callback's own error is reported."""
+    calls: list[int] = []
+
+    def fail() -> None:
+        calls.append(1)
+        raise RuntimeError("resize failed")
+
+    rt.add_instrument(InterruptOnce(hook, at="on-resize"))
+    rt.add_signal_handler(signal.SIGUSR1, fail, name="on-resize")
+    try:
+        raise_signal(signal.SIGUSR1)
+        with pytest.raises(KeyboardInterrupt):
+            tick_until(rt, lambda: False)
+        ran = hook == "after_callback"
+        assert (len(calls), len(errors.take())) == ((1, 1) if ran else (0, 0))
+        rt.tick()  # no new signal: runs the callback only if it had not run
+        assert calls == [1]
+        reports = [(r.phase, r.callback) for r in errors.take()]
+        assert reports == ([] if ran else [("io", "on-resize")])
+    finally:
+        rt.close()  # the previous signal handler back, whatever failed
 
 
 def test_signal_base_exceptions_propagate(rt: Runtime) -> None:

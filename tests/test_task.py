@@ -89,3 +89,15 @@ def test_task_repr_names_the_callable_then_the_id_once_released() -> None:
     assert repr(task).endswith(f"'{__name__}.noop' priority=100 Pending>")
     task.cancel()
     assert repr(task) == f"<Task {task.id} 'Task({task.id})' priority=100 Cancelled>"
+
+
+def test_task_requeue_undoes_start() -> None:
+    """An instrument's interrupted ``before_callback``: the task goes back unrun, as queued."""
+    task = Task(noop)
+    task._queued = True
+    assert task._start()
+    assert (task.state, task.is_queued) == (TaskState.RUNNING, False)
+    task._requeue()
+    assert (task.state, task.is_queued) == (TaskState.PENDING, True)
+    assert task.cancel()  # PENDING again: cancellable, and skipped when it reaches the front
+    assert not task._start()

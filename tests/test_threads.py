@@ -12,6 +12,8 @@ import pytest
 
 from kernel import InvalidStateError, Runtime, RuntimeConfig, RuntimeState, Shutdown
 
+from .hook_interrupts import InterruptOnce
+
 if TYPE_CHECKING:
     from kernel.testing import ErrorCollector, ManualClock
 
@@ -176,6 +178,41 @@ def test_an_on_done_that_raises_is_reported(rt: Runtime, errors: ErrorCollector)
     assert report.phase == "thread"
     assert report.callback.endswith("on_done")
     stop_pool(rt)
+
+
+@pytest.mark.parametrize("hook", ["before_callback", "after_callback"])
+def test_an_on_done_hook_interrupt_is_not_the_on_done_s_own(
+    rt: Runtime, errors: ErrorCollector, hook: str
+) -> None:
+    """An instrument's callback hook interrupted: before ``on_done``, the completion is handed
+    back uncounted and handled by the next tick; after it, ``on_done``'s own error is reported."""
+    arrivals = Arrivals(rt)
+    seen: list[str] = []
+
+    def on_done(future: Future[Any]) -> None:
+        seen.append(type(future.exception()).__name__)
+        raise RuntimeError("on_done failed")
+
+    rt.add_instrument(InterruptOnce(hook, at="parse"))
+    rt.run_in_thread(int, "x", on_done=on_done, name="parse")  # the job fails: ValueError
+    arrivals.wait(1)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            rt.tick()
+        ran = hook == "after_callback"
+        assert seen == (["ValueError"] if ran else [])
+        stats = rt.stats()
+        assert (stats.thread_jobs_done, stats.thread_jobs_failed) == ((1, 1) if ran else (0, 0))
+        assert [r.phase for r in errors.take()] == (["thread"] if ran else [])
+        assert rt.next_timeout() == (None if ran else 0.0)  # handed back: the next tick is due
+        rt.tick()
+        assert seen == ["ValueError"]  # once
+        stats = rt.stats()
+        assert (stats.thread_jobs_done, stats.thread_jobs_failed) == (1, 1)
+        reports = [(r.phase, r.callback) for r in errors.take()]
+        assert reports == ([] if ran else [("thread", "parse")])
+    finally:
+        stop_pool(rt)  # the worker joined, whatever failed
 
 
 def test_a_job_cancelled_before_it_started(make_runtime: MakeRuntime) -> None:

@@ -17,6 +17,9 @@ import pytest
 from kernel import Event, Runtime, RuntimeConfig, StallReport
 from kernel._core.instruments import Instruments
 from kernel._core.watchdog import Watchdog
+from kernel.testing import ManualClock
+
+from .hook_interrupts import InterruptOnce
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -268,4 +271,40 @@ def test_a_stopped_watchdog_ignores_wake_ups() -> None:
     watchdog = Watchdog(instruments, THRESHOLD, lambda: 0)
     watchdog.stop()  # never started: nothing to join
     watchdog.wake()
+    assert not watchdog_threads()
+
+
+@pytest.mark.parametrize("hook", ["before_callback", "after_callback"])
+@pytest.mark.parametrize("phase", ["task", "timer", "event", "idle"])
+def test_a_hook_interrupt_ends_the_callback_s_heartbeat(
+    errors: ErrorCollector, hook: str, phase: str
+) -> None:
+    """An instrument's callback hook interrupted: no marker is left behind, so the watchdog
+    goes to sleep and reports no stall (stall tracking ended with the callback)."""
+    clock = ManualClock()
+    runtime = Runtime(RuntimeConfig(stall_threshold=THRESHOLD), clock=clock, error_handler=errors)
+    catcher = StallCatcher()
+    runtime.add_instrument(catcher)
+    runtime.boot()
+    try:
+        runtime.schedule_work(int)
+        runtime.tick()  # starts the watchdog
+        (thread,) = watchdog_threads()
+        runtime.add_instrument(InterruptOnce(hook))
+        if phase == "task":
+            runtime.schedule_work(int)
+        elif phase == "timer":
+            runtime.schedule_delayed(1.0, int)
+        elif phase == "event":
+            runtime.event_bus.subscribe(Ping, lambda event: None)
+            runtime.queue_event(Ping())
+        else:
+            runtime.add_idle_callback(int)
+        clock.advance(1.0)
+        with pytest.raises(KeyboardInterrupt):
+            (runtime.run_idle_callbacks if phase == "idle" else runtime.tick)()
+        assert _wait_until_sleeping(thread), "a marker was left: the watchdog never slept"
+    finally:
+        runtime.close()
+    assert catcher.reports == []
     assert not watchdog_threads()

@@ -9,9 +9,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from kernel import WorkQueue
 from kernel._core.executor import Executor
+from kernel.testing.strategies import priorities
 
 # Named levels keep their lanes; the others open and close lanes as they fill and drain.
-PRIORITIES = st.sampled_from([0, 1, 50, 99, 100, 101, 200, 1000, 7, 2**32 - 1])
+PRIORITIES = priorities()
 
 
 class WorkQueueModel(RuleBasedStateMachine):

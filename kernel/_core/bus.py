@@ -4,17 +4,18 @@ Each bus owns a blinker `Namespace` with one signal per event type; a `Subscript
 receiver connected to it, strongly. Connecting and disconnecting go through blinker, and after each
 change the bus rebuilds an ordered tuple of handlers for that type from the signal's receivers.
 Dispatch walks that tuple: the same receivers blinker holds, but in subscription-priority order,
-with each handler's exceptions caught, and without the per-send cost of `Signal.send`.
+with each handler's exceptions caught, and without the per-send cost of `Signal.send`. Events
+emitted for later wait in the bus's `AsyncQueue` (kernel/_core/async_queue.py).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections import deque
 from typing import TYPE_CHECKING, Final, TypeAlias, TypeVar
 
 from blinker import NamedSignal, Namespace
 
+from kernel._core.async_queue import AsyncQueue
 from kernel._core.event_queue import DEFAULT_EVENT_PRIORITY
 from kernel._core.events import EventResult, Handler
 from kernel._core.executor import refuse_awaitable
@@ -23,12 +24,12 @@ from kernel._core.reporting import ErrorHandler, ErrorReporter
 from kernel._core.scope import EventScope, release
 from kernel._core.subscription import Subscription, dispatch_order, receiver
 from kernel._core.task import describe_callable
-from kernel._core.validate import check_callable, check_instance, check_positive_int, check_priority
+from kernel._core.validate import check_callable, check_instance, check_priority
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sized
 
-    from kernel._core.instruments import Instruments
+    from kernel._core.instruments import HookInterrupt, Instruments
     from kernel._core.lanes import PriorityLanes
 
 __all__ = [
@@ -76,7 +77,7 @@ class EventBus:
         self._namespace = Namespace()
         self._signals: dict[type, NamedSignal] = {}
         self._receivers: dict[type, _Receivers] = {}
-        self._async_events: deque[tuple[object, EventScope | None]] = deque()
+        self._async = AsyncQueue(self._dispatch)
         self._seq = itertools.count()
         self._context = HandlerContext(self)
         self._dispatch_scope: EventScope | None = None
@@ -87,12 +88,9 @@ class EventBus:
         self._on_quit: Callable[[], None] = _no_effect
         self._attached = False
         self._watch: Instruments | None = None
-        self._closed = False
         self._halted = False
         self._dispatched = 0
-        self._taken = 0  # events ever taken from the async queue (see `process_queue`)
         self._handler_errors = 0
-        self._dropped = 0
 
     # -- subscribing ----------------------------------------------------------------------------
 
@@ -150,15 +148,7 @@ class EventBus:
         Raises:
             TypeError: `scope` is not an `EventScope` or None.
         """
-        if scope is not None:
-            check_instance(scope, EventScope, "scope", "an EventScope or None")
-        if self._closed:
-            self._dropped += 1
-            return False
-        if scope is not None:
-            scope.increment()
-        self._async_events.append((event, scope))
-        return True
+        return self._async.put(event, scope)
 
     def process_queue(self, limit: int | None = None) -> int:
         """Dispatch the async queue as it stood when called (at most `limit` events).
@@ -168,42 +158,19 @@ class EventBus:
         Raises:
             TypeError / ValueError: `limit` is not None or an int >= 1.
         """
-        queue = self._async_events
-        count = len(queue)
-        if limit is not None:
-            count = min(count, check_positive_int(limit, "limit"))
-        popleft = queue.popleft
-        dispatch = self._dispatch
-        # The events standing now are those up to number `end` of all ever taken from the
-        # queue. Counting by that number, not by how many this call took, lets a handler call
-        # process_queue() itself: the nested call takes some of them, and this one stops at
-        # `end` instead of popping an empty queue.
-        end = self._taken + count
-        done = 0
-        while self._taken < end and not self._halted:
-            event, scope = popleft()
-            self._taken += 1
-            done += 1
-            if scope is None:
-                dispatch(event, None)
-                continue
-            try:
-                dispatch(event, scope)
-            finally:
-                release(scope)
-        return done
+        return self._async.process(limit)
 
     # -- introspection --------------------------------------------------------------------------
 
     @property
     def queue_len(self) -> int:
         """Events waiting in the async queue."""
-        return len(self._async_events)
+        return len(self._async.events)
 
     @property
     def async_taken(self) -> int:
         """Events `process_queue` has taken from the async queue so far (cumulative)."""
-        return self._taken
+        return self._async.taken
 
     @property
     def dispatched(self) -> int:
@@ -218,13 +185,13 @@ class EventBus:
     @property
     def dropped(self) -> int:
         """`emit_async` calls refused because the runtime was shutting down (cumulative)."""
-        return self._dropped
+        return self._async.dropped
 
     def __repr__(self) -> str:
         handlers = sum(len(r) for r in self._receivers.values())
         return (
             f"<EventBus event_types={len(self._receivers)} handlers={handlers}"
-            f" queue_len={len(self._async_events)}>"
+            f" queue_len={len(self._async.events)}>"
         )
 
     # -- internals ------------------------------------------------------------------------------
@@ -296,6 +263,11 @@ class EventBus:
                 except Exception as exc:
                     self._handler_failed(exc, handler)
                     continue
+                except BaseException as exc:
+                    late = None if watch is None else watch.take_interrupt(exc)
+                    if late is not None and late.ran:  # an after_callback hook's interrupt
+                        self._handled_late(late, handler)
+                    raise
                 if outcome is _CONSUMED:
                     return _CONSUMED
                 if outcome is _HANDLED:
@@ -307,6 +279,14 @@ class EventBus:
             self._dispatch_scope = outer_scope
             if watch is not None:
                 watch.current = outer
+
+    def _handled_late(self, late: HookInterrupt, handler: Handler) -> None:
+        """Report what `handler` did wrong, as without the interrupted hook after it."""
+        outcome = late.result
+        if late.failure is not None:
+            self._handler_failed(late.failure, handler)
+        elif outcome is not None and all(outcome is not r for r in EventResult):
+            self._handler_failed(_bad_result(outcome, handler), handler)
 
     def _handler_failed(self, exc: Exception, handler: Handler) -> None:
         self._handler_errors += 1
@@ -353,13 +333,13 @@ def attach(
 
 def close(bus: EventBus) -> None:
     """Refuse (and count) later `emit_async` calls; `HandlerContext.emit` still queues."""
-    bus._closed = True
+    bus._async.close()
 
 
 def halt(bus: EventBus) -> None:
     """Dispatch nothing more from the queues (EMERGENCY); a dispatch in progress finishes."""
-    bus._closed = True
-    bus._halted = True
+    bus._halted = True  # the events phase's check (`dispatch_batch`); the async queue keeps its own
+    bus._async.halt()
 
 
 def async_queue(bus: EventBus) -> Sized:
@@ -368,7 +348,7 @@ def async_queue(bus: EventBus) -> Sized:
     The bus never replaces the queue, so a runtime may keep the view and test it on each tick
     for the cost of a deque's truth test (PERF.md P6).
     """
-    return bus._async_events
+    return bus._async.events
 
 
 def dispatch_batch(
@@ -415,10 +395,4 @@ def dispatch_batch(
 
 def discard_queue(bus: EventBus) -> int:
     """Drop every event in `bus`'s async queue, releasing their scopes; return how many."""
-    queue = bus._async_events
-    dropped = len(queue)
-    while queue:
-        _, scope = queue.popleft()
-        if scope is not None:
-            release(scope)
-    return dropped
+    return bus._async.discard()

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Protocol, TypeAlias
 from kernel._core.task import describe_callable
 
 if TYPE_CHECKING:
-    from kernel._core.instruments import Instruments
+    from kernel._core.instruments import HookInterrupt, Instruments
     from kernel._core.work_queue import WorkItem, WorkQueue
 
-__all__ = ["ErrorSink", "Executor", "ReportSink", "refuse_awaitable"]
+__all__ = ["ErrorSink", "Executor", "ReportSink", "own_failure", "refuse_awaitable"]
 
 ReportSink: TypeAlias = Callable[[str, BaseException, str], None]
 """``report(phase, exception, description)``: where the other callback sites send exceptions."""
@@ -40,6 +40,11 @@ class Executor:
     Every `Exception` is caught: the item counts as failed, the sink gets it, and the batch goes on.
     `KeyboardInterrupt`, `SystemExit` and other non-`Exception` errors are counted as failed and then
     propagate; the items not yet run stay queued, so the runtime can be ticked again.
+
+    An interrupt from an instrument's callback hook is not the item's own (`HookInterrupt`):
+    from ``before_callback``, the item did not run and goes back to the front of the queue (a
+    `Task` PENDING again); from ``after_callback``, the item is counted as it ended (executed,
+    or failed and reported) and finished. Then the interrupt propagates.
 
     Args:
         sink: receives ``(phase, exception, description)`` for each caught exception.
@@ -92,6 +97,7 @@ class Executor:
         sink = self._sink
         unpopped = 0  # items claimed off the queue and not yet popped
         watch = self._watch  # None unless the runtime's instruments watch callbacks
+        failure: BaseException | None  # what an interrupted item failed with, if anything
         try:
             for lane, count in work.begin_batch():
                 popleft = lane.popleft
@@ -124,32 +130,68 @@ class Executor:
                             except Exception as exc:
                                 failed += 1
                                 sink("task", exc, describe_callable(item[0]))
-                            except BaseException:
-                                failed += 1
+                            except BaseException as exc:
+                                hook = None if watch is None else watch.take_interrupt(exc)
+                                if hook is not None and not hook.ran:
+                                    # A before_callback hook's: the task did not run, and is
+                                    # first in line again, as the rest of the batch.
+                                    ran -= 1
+                                    unpopped += 1
+                                    lane.appendleft(item)
+                                    raise
+                                failure = exc
+                                try:
+                                    if hook is not None:  # an after_callback hook's
+                                        failure = own_failure(
+                                            hook, "task", describe_callable(item[0])
+                                        )
+                                finally:
+                                    if failure is not None:
+                                        failed += 1
+                                if isinstance(failure, Exception):
+                                    sink("task", failure, describe_callable(item[0]))
                                 raise
                         elif owner._start():
                             ran += 1
-                            ok = False
-                            error: Exception | None = None
                             try:
                                 result = fn(*args)
                                 if result is not None and hasattr(result, "__await__"):
                                     raise refuse_awaitable(
                                         result, owner._phase, owner._describe(item[0])
                                     )
-                                ok = True
                             except Exception as exc:
-                                error = exc
-                            finally:
                                 # Whatever happened, the owner is finished before anything
                                 # else is called: `_finish` is a leaf, at a depth `_start` has
                                 # already reached, so it cannot fail (issue #8 item 9).
-                                if not ok:
-                                    failed += 1
-                                owner._finish(ok)
-                            if error is not None:
+                                owner._finish(False)
+                                failed += 1
                                 created_at = getattr(owner, "_created_at", None)
-                                sink(owner._phase, error, owner._describe(item[0]), created_at)
+                                sink(owner._phase, exc, owner._describe(item[0]), created_at)
+                            except BaseException as exc:
+                                hook = None if watch is None else watch.take_interrupt(exc)
+                                if hook is not None and not hook.ran:
+                                    owner._requeue()  # a leaf too: back to how it was queued
+                                    ran -= 1
+                                    unpopped += 1
+                                    lane.appendleft(item)
+                                    raise
+                                failure = exc
+                                try:
+                                    if hook is not None:  # an after_callback hook's
+                                        failure = own_failure(
+                                            hook, owner._phase, owner._describe(item[0])
+                                        )
+                                finally:
+                                    owner._finish(failure is None)
+                                    if failure is not None:
+                                        failed += 1
+                                if isinstance(failure, Exception):
+                                    created_at = getattr(owner, "_created_at", None)
+                                    description = owner._describe(item[0])
+                                    sink(owner._phase, failure, description, created_at)
+                                raise
+                            else:
+                                owner._finish(True)
                         else:
                             cancelled += 1
                 if ran == limit:
@@ -194,3 +236,14 @@ def refuse_awaitable(result: object, phase: str, description: str) -> TypeError:
         f"{phase} {description} returned an awaitable ({type(result).__qualname__}), which kernel"
         " does not run: coroutines belong to the asyncio host; it was closed"
     )
+
+
+def own_failure(hook: HookInterrupt, phase: str, description: str) -> BaseException | None:
+    """What a callback whose ``after_callback`` hook was interrupted failed with: its own
+    exception, or an awaitable it returned (closed and refused), or None if it succeeded."""
+    if hook.error is not None:
+        return hook.error
+    result = hook.result
+    if result is not None and hasattr(result, "__await__"):
+        return refuse_awaitable(result, phase, description)
+    return None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol, final
 
 if TYPE_CHECKING:
-    from collections import deque
     from collections.abc import Callable
 
+    from kernel._core.async_queue import AsyncQueue
     from kernel._core.scope import EventScope
 
 __all__ = ["ContextSource", "HandlerContext"]
@@ -21,7 +21,7 @@ class ContextSource(Protocol):
     """
 
     _dispatch_scope: EventScope | None
-    _async_events: deque[tuple[object, EventScope | None]]
+    _async: AsyncQueue
     _on_render: Callable[[], None]
     _on_quit: Callable[[], None]
 
@@ -52,10 +52,7 @@ class HandlerContext:
         the events or tasks phase, and as part of the drain during shutdown. It is never dropped.
         """
         bus = self._bus
-        scope = bus._dispatch_scope
-        if scope is not None:
-            scope.increment()
-        bus._async_events.append((event, scope))
+        bus._async.follow_up(event, bus._dispatch_scope)
 
     def request_render(self) -> None:
         """Set the runtime's render flag (see `Runtime.take_render_pending`)."""

@@ -87,4 +87,8 @@ class IdleCallbacks:
                     callback.fn(*callback.args)
             except Exception as exc:
                 self._report("idle", exc, callback.describe())
+            except BaseException as exc:  # not run (a hook's interrupt)? the next call runs it
+                if watch is not None:
+                    watch.settle(exc, self._report, "idle", callback.describe())
+                raise
         return ran

@@ -8,6 +8,7 @@ marker of the callback running now (`current`), written by the callback sites of
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from typing import TYPE_CHECKING, Any, Final
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
     from kernel._core.state import RuntimeState
 
-__all__ = ["HOOKS", "Hook", "Instruments", "describe_marker"]
+__all__ = ["HOOKS", "Hook", "HookInterrupt", "Instruments", "describe_marker"]
 
 logger: Final = logging.getLogger("kernel")
 
@@ -41,6 +42,34 @@ Hook = tuple[object, "Callable[..., object]"]
 """One instrument's bound hook, beside the instrument (to remove it if the hook raises)."""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class HookInterrupt:
+    """A `BaseException` that is not an `Exception`, raised by a ``before_callback`` or
+    ``after_callback`` hook around one callback, and how that callback itself went.
+
+    `Instruments.call` lets the interrupt propagate, as any interrupt does, and keeps this record
+    for its caller (`Instruments.take_interrupt`): the callback site must account for the
+    callback's own outcome, not for the hook's interrupt (docs/reliability.md).
+    """
+
+    interrupt: BaseException
+    """The hook's exception: the one propagating."""
+    ran: bool
+    """False: a ``before_callback`` hook raised, so the callback did not run. True: an
+    ``after_callback`` hook raised, after the callback returned or raised."""
+    error: BaseException | None = None
+    """What the callback raised, if it ran and raised."""
+    result: object = None
+    """What the callback returned, if it ran and returned."""
+
+    @property
+    def failure(self) -> Exception | None:
+        """The callback's own `Exception` (None if it returned, raised something else, or did
+        not run): the error its site reports, as it would have without the hook."""
+        error = self.error
+        return error if isinstance(error, Exception) else None
+
+
 class Instruments:
     """The instruments of one runtime, per hook, and the heartbeat of the running callback.
 
@@ -48,6 +77,10 @@ class Instruments:
     `on_stall` on the watchdog thread) is never changed under the walker; an instrument removed
     meanwhile is skipped from the next walk on. A hook that raises an `Exception` removes its
     instrument, which is reported (phase ``"instrument"``); the loop goes on.
+
+    A hook's interrupt (a `BaseException` that is not an `Exception`) propagates and leaves its
+    instrument installed; a ``before_callback`` or ``after_callback`` one is recorded for the
+    callback site, which takes it with `take_interrupt` to tell it from the callback's own.
 
     Heartbeat: while a callback runs, `current` holds a marker for it (an object made for this
     run, or the work item being run) and None between callbacks. The watchdog describes the
@@ -62,6 +95,7 @@ class Instruments:
 
     __slots__ = (
         "_instruments",
+        "_interrupt",
         "_lock",
         "_on_change",
         "_report",
@@ -91,6 +125,7 @@ class Instruments:
         self._lock = threading.Lock()  # add/remove may race with on_stall's removal
         self._watchdog_start: Callable[[], None] | None = None
         self._slow_callback: Callable[[str, object, float], None] | None = None
+        self._interrupt: HookInterrupt | None = None
         self.before_tick: tuple[Hook, ...] = ()
         self.after_tick: tuple[Hook, ...] = ()
         self.before_callback: tuple[Hook, ...] = ()
@@ -218,23 +253,31 @@ class Instruments:
         `subject` is what the callback is described by (a `Task`, a `TimerHandle`, a `Callback`,
         a handler, or a str). ``before_callback`` hooks run first; ``after_callback`` hooks get
         the duration and the exception `fn` raised (None if it returned). The exception itself
-        propagates to the caller, which reports it as before.
+        propagates to the caller, which reports it as before. The heartbeat is back to what it
+        was before any ``after_callback`` hook runs, so a stall ends with the callback.
+
+        A hook's interrupt propagates instead, and is recorded as a `HookInterrupt` for the
+        caller to take (`take_interrupt`): the caller's accounting must follow whether `fn` ran
+        and how it ended, not the hook's exception.
         """
         label = ""
         if self.before_callback or self.after_callback:
             label = describe_subject(subject)
             if self.before_callback:
-                self.notify(self.before_callback, phase, label)
+                self._notify_callback(self.before_callback, (phase, label))
         previous = self.current
         self.current = (phase, subject)
         if self.sleeping:
             self.wake()
         error: BaseException | None = None
+        result: Any = None
         start = perf_counter()
         try:
-            return fn(*args)
+            result = fn(*args)
         except BaseException as exc:
             error = exc
+            # Whatever a nested callback's hook recorded is this callback's own exception now.
+            self._interrupt = None
             raise
         finally:
             seconds = perf_counter() - start
@@ -243,7 +286,54 @@ class Instruments:
             if slow is not None:
                 slow(phase, subject, seconds)
             if self.after_callback:
-                self.notify(self.after_callback, phase, label, seconds, error)
+                self._notify_callback(
+                    self.after_callback, (phase, label, seconds, error), error, result, ran=True
+                )
+        return result
+
+    def _notify_callback(
+        self,
+        hooks: tuple[Hook, ...],
+        args: tuple[object, ...],
+        error: BaseException | None = None,
+        result: object = None,
+        *,
+        ran: bool = False,
+    ) -> None:
+        """`notify` for the callback hooks: an interrupt propagates, recorded with the outcome
+        of the callback (`ran`, its `error` or `result`)."""
+        try:
+            self.notify(hooks, *args)
+        except BaseException as exc:
+            self._interrupt = HookInterrupt(exc, ran, error, result)
+            raise
+
+    def take_interrupt(self, exc: BaseException) -> HookInterrupt | None:
+        """The record of `exc` if a callback hook raised it in the last `call`, else None (`exc`
+        is the callback's own). Taking it forgets it: each callback site takes what it caught."""
+        record = self._interrupt
+        if record is None or record.interrupt is not exc:
+            return None
+        self._interrupt = None
+        return record
+
+    def settle(
+        self,
+        exc: BaseException,
+        report: Callable[[str, BaseException, str], None],
+        phase: str,
+        description: str,
+    ) -> bool:
+        """For a callback site that only reports: `exc` is leaving a callback's `call`; return
+        whether the callback ran. If an ``after_callback`` hook's interrupt replaced the
+        callback's own `Exception`, that exception is reported first, as without the hook."""
+        record = self.take_interrupt(exc)
+        if record is None:
+            return True
+        failure = record.failure
+        if failure is not None:
+            report(phase, failure, description)
+        return record.ran
 
 
 def describe_subject(subject: object) -> str:

@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING, Any, Final
 from typing_extensions import TypeVarTuple, Unpack
 
 from kernel._core.errors import InvalidStateError
-from kernel._core.selector import READ, WRITE, IoSources
 from kernel._core.state import RuntimeState
+from kernel._core.watches import READ, WRITE
 
 if TYPE_CHECKING:
     import concurrent.futures
     from collections.abc import Callable
 
     from kernel._core.idle import IdleCallbacks
+    from kernel._core.selector import IoSources
     from kernel._core.signals import SignalHandlers
     from kernel._core.threads import WorkerThreads
 

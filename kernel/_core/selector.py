@@ -1,21 +1,21 @@
 """`IoSources`: readers and writers on a `selectors` selector, and the wait that watches them.
 
 The selector and the wake-up socketpair (kernel/_core/wakeup.py) are created on first need and
-released by `close()`. Polling is level-triggered: a source whose callback does not consume its
-readiness is called again at the next poll (docs/main_loop.md).
+released by `close()`; the registry of readers and writers is a `Watches`
+(kernel/_core/watches.py). Polling is level-triggered: a source whose callback does not consume
+its readiness is called again at the next poll (docs/main_loop.md).
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import itertools
 import os
 import selectors
 from typing import TYPE_CHECKING, Any, Final
 
 from kernel._core.callback import Callback
 from kernel._core.wakeup import Wakeup
+from kernel._core.watches import READ, WRITE, Source, Watches, by_seq, check_fd, kind_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,52 +24,10 @@ if TYPE_CHECKING:
     from kernel._core.executor import ReportSink
     from kernel._core.instruments import Instruments
 
-__all__ = ["READ", "WRITE", "IoSources", "check_fd"]
+__all__ = ["IoSources"]
 
-READ: Final = selectors.EVENT_READ
-WRITE: Final = selectors.EVENT_WRITE
-_KIND: Final = {READ: "reader", WRITE: "writer"}
 _WAKEUP: Final = "wakeup"
 """The selector data of the wake-up fd (user sources have None)."""
-
-
-def check_fd(fd: object, name: str = "fd") -> int:
-    """Return the descriptor number of `fd`: an int >= 0, or an object whose ``fileno()`` is one.
-
-    Raises:
-        TypeError: `fd` is a bool, or neither an int nor an object with ``fileno()``.
-        ValueError: the number is negative, or ``fileno()`` fails (a closed file object).
-    """
-    value: object = fd
-    if not isinstance(fd, int):
-        fileno = getattr(fd, "fileno", None)
-        if not callable(fileno):
-            msg = f"{name} must be an int >= 0 or an object with fileno(), got {fd!r}"
-            raise TypeError(msg)
-        try:
-            value = fileno()
-        except (OSError, ValueError) as exc:
-            msg = f"{name} {fd!r} has no usable fileno(): {exc}"
-            raise ValueError(msg) from exc
-    if not isinstance(value, int) or isinstance(value, bool):
-        msg = f"{name} must be an int >= 0 or an object with fileno(), got {fd!r}"
-        raise TypeError(msg)
-    if value < 0:
-        msg = f"{name} must be >= 0, got {fd!r}"
-        raise ValueError(msg)
-    return value
-
-
-class _Source:
-    """One registered reader or writer: its callback and its place in registration order."""
-
-    __slots__ = ("callback", "fd", "kind", "seq")
-
-    def __init__(self, fd: int, kind: int, callback: Callback, seq: int) -> None:
-        self.fd = fd
-        self.kind = kind
-        self.callback = callback
-        self.seq = seq
 
 
 class IoSources:
@@ -92,15 +50,13 @@ class IoSources:
         "_channel",
         "_factory",
         "_holds",
-        "_readers",
         "_ready",
         "_report",
         "_selector",
-        "_seq",
         "_wakeup",
         "_watch",
+        "_watches",
         "_woken",
-        "_writers",
         "active",
     )
 
@@ -118,9 +74,7 @@ class IoSources:
         self._factory = selector_factory
         self._selector: selectors.BaseSelector | None = None
         self._wakeup: Wakeup | None = None
-        self._readers: dict[int, _Source] = {}
-        self._writers: dict[int, _Source] = {}
-        self._seq = itertools.count()
+        self._watches = Watches()
         self._holds = 0
         self._ready: list[tuple[selectors.SelectorKey, int]] | None = None
         self._woken = False  # the wake-up fd was seen readable and is not drained yet
@@ -152,9 +106,7 @@ class IoSources:
         Returns:
             How many sources were removed.
         """
-        removed = len(self._readers) + len(self._writers)
-        self._readers.clear()
-        self._writers.clear()
+        removed = self._watches.clear()
         self._holds = 0
         self._ready = None
         self._woken = False
@@ -208,7 +160,7 @@ class IoSources:
 
     def __len__(self) -> int:
         """Registered readers plus writers."""
-        return len(self._readers) + len(self._writers)
+        return len(self._watches)
 
     def add(self, kind: int, fd: object, fn: Any, args: tuple[Any, ...], name: str | None) -> None:
         """Register (or replace) the reader (`kind` READ) or writer (WRITE) of `fd`.
@@ -231,39 +183,17 @@ class IoSources:
             raise ValueError(msg)
         created = self._selector is None
         self.open()
+        selector = self._selector
+        assert selector is not None
         try:
-            self._register(number, kind)
+            self._watches.add(selector, kind, number, callback)
         except BaseException:
+            self._update_active()  # a failed `modify` drops the fd's other source too
             if created and not self.active:
                 self.close()
             raise
-        table = self._table(kind)
-        table.pop(number, None)
-        table[number] = _Source(number, kind, callback, next(self._seq))
         self.active = True
         self._ready = None  # what the last wait found predates this source
-
-    def _register(self, fd: int, kind: int) -> None:
-        selector = self._selector
-        assert selector is not None
-        old = self._events(fd)
-        try:
-            if old:
-                selector.modify(fd, old | kind)
-            else:
-                selector.register(fd, kind)
-        except PermissionError:
-            msg = (
-                f"fd {fd} cannot be watched: the selector refuses it (epoll refuses regular"
-                " files and /dev/null; read them directly instead)"
-            )
-            raise ValueError(msg) from None
-        except OSError:
-            if old:  # `modify` dropped the fd from the selector: its other source is gone too
-                self._readers.pop(fd, None)
-                self._writers.pop(fd, None)
-                self._update_active()
-            raise
 
     def remove(self, kind: int, fd: object) -> bool:
         """Remove the reader (READ) or writer (WRITE) of `fd`; True if there was one.
@@ -274,22 +204,10 @@ class IoSources:
             TypeError / ValueError: a bad `fd` (see `check_fd`).
         """
         number = check_fd(fd)
-        source = self._table(kind).pop(number, None)
-        if source is None:
+        selector = self._selector
+        if selector is None or not self._watches.remove(selector, kind, number):
             return False
         self._ready = None  # the fd may be closed and its number reused before the next poll
-        selector = self._selector
-        assert selector is not None
-        rest = self._events(number)
-        try:
-            if rest:
-                selector.modify(number, rest)
-            else:
-                selector.unregister(number)
-        except (OSError, KeyError, ValueError):  # a closed fd: nothing left to watch
-            self._readers.pop(number, None)
-            self._writers.pop(number, None)
-            self._unregister_quietly(number)
         self._update_active()
         return True
 
@@ -319,8 +237,8 @@ class IoSources:
             self._ready = None
         if not ready:
             return 0
-        readers, writers = self._readers, self._writers
-        due: list[_Source] = []
+        readers, writers = self._watches.readers, self._watches.writers
+        due: list[Source] = []
         for key, events in ready:
             fd = key.fd
             if key.data is _WAKEUP:  # its only job was to end the wait: drained before the next
@@ -331,11 +249,11 @@ class IoSources:
             if events & WRITE and (source := writers.get(fd)) is not None:
                 due.append(source)
         if len(due) > 1:
-            due.sort(key=_by_seq)
+            due.sort(key=by_seq)
         ran = 0
         watch = self._watch
         for source in due:
-            if self._table(source.kind).get(source.fd) is not source:
+            if (readers if source.kind == READ else writers).get(source.fd) is not source:
                 continue  # removed (or replaced) by an earlier callback of this poll
             ran += 1
             callback = source.callback
@@ -346,6 +264,10 @@ class IoSources:
                     callback.fn(*callback.args)
             except Exception as exc:  # reported; the source stays registered
                 self._report("io", exc, callback.describe())
+            except BaseException as exc:  # not run (a hook's interrupt)? the next poll asks again
+                if watch is not None:
+                    watch.settle(exc, self._report, "io", callback.describe())
+                raise
         return ran
 
     def ready(self) -> bool:
@@ -386,20 +308,8 @@ class IoSources:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _table(self, kind: int) -> dict[int, _Source]:
-        return self._readers if kind == READ else self._writers
-
-    def _events(self, fd: int) -> int:
-        return (READ if fd in self._readers else 0) | (WRITE if fd in self._writers else 0)
-
     def _update_active(self) -> None:
-        self.active = bool(self._readers or self._writers or self._holds)
-
-    def _unregister_quietly(self, fd: int) -> None:
-        selector = self._selector
-        assert selector is not None  # only called while sources exist
-        with contextlib.suppress(OSError, KeyError, ValueError):
-            selector.unregister(fd)
+        self.active = bool(self._watches.readers or self._watches.writers or self._holds)
 
     def _purge_closed(self, error: OSError) -> None:
         """After the selector raised: report and remove every source whose fd is closed.
@@ -407,45 +317,29 @@ class IoSources:
         Raises:
             OSError: `error` again, if no closed fd explains it.
         """
-        closed = [
-            source
-            for source in sorted((*self._readers.values(), *self._writers.values()), key=_by_seq)
-            if not _is_open(source.fd)
-        ]
+        selector = self._selector
+        assert selector is not None  # only called by a poll, which needs the selector
+        closed = self._watches.remove_closed(selector)
         if not closed:
             raise error
-        for source in closed:
-            self._table(source.kind).pop(source.fd, None)
-            self._unregister_quietly(source.fd)
         self._update_active()
         for source in closed:
-            exc = OSError(errno.EBADF, f"{_KIND[source.kind]} fd {source.fd} was closed")
+            exc = OSError(errno.EBADF, f"{kind_name(source.kind)} fd {source.fd} was closed")
             exc.__cause__ = error
             self._report("io", exc, source.callback.describe())
 
     def _check(self) -> None:
-        """Assert the invariants: the selector watches exactly the registered sources."""
-        assert self.active == bool(self._readers or self._writers or self._holds)
-        if self._selector is None:
-            assert not self._readers
-            assert not self._writers
+        """Assert the invariants: the selector watches the wake-up fd and exactly the sources."""
+        watches = self._watches
+        assert self.active == bool(watches.readers or watches.writers or self._holds)
+        selector = self._selector
+        if selector is None:
+            assert len(watches) == 0
             return
+        assert self._wakeup is not None
+        assert selector.get_key(self._wakeup.fileno()).data is _WAKEUP
         watched = {
-            key.fd: key.events
-            for key in self._selector.get_map().values()
-            if key.data is not _WAKEUP
+            key.fd: key.events for key in selector.get_map().values() if key.data is not _WAKEUP
         }
-        expected = {fd: self._events(fd) for fd in {*self._readers, *self._writers}}
+        expected = {fd: watches.events(fd) for fd in {*watches.readers, *watches.writers}}
         assert watched == expected, (watched, expected)
-
-
-def _by_seq(source: _Source) -> int:
-    return source.seq
-
-
-def _is_open(fd: int) -> bool:
-    try:
-        os.fstat(fd)
-    except OSError:
-        return False
-    return True

@@ -178,6 +178,12 @@ class SignalHandlers:
                         callback.fn(*callback.args)
                 except Exception as exc:
                     self._report("io", exc, callback.describe())
+                except BaseException as exc:
+                    if watch is not None and not watch.settle(
+                        exc, self._report, "io", callback.describe()
+                    ):
+                        pending.add(sig)  # a before_callback hook's interrupt: not run
+                    raise
         finally:
             # An interrupt from a callback leaves the signals not yet run for the next poll.
             # (`|=` changes the set in place: a signal arriving meanwhile is kept too.)

@@ -149,7 +149,7 @@ class Task:
             self._release()
         return True
 
-    # `_start` and `_finish` are leaves (plain stores, no calls): the executor calls them at a
+    # `_start`, `_requeue` and `_finish` are leaves (plain stores, no calls): the executor calls them at a
     # stack depth it has already reached, so they cannot fail there, not even at the stack's
     # limit (issue #8 item 9).
 
@@ -168,6 +168,12 @@ class Task:
         self._state = _COMPLETED if ok else _FAILED
         self._fn = None  # `_release`, inlined to stay a leaf
         self._args = ()
+
+    def _requeue(self) -> None:
+        """Undo `_start`: the task goes back to the queue without having run (an instrument's
+        ``before_callback`` hook was interrupted). A leaf, as `_start`."""
+        self._state = _PENDING
+        self._queued = True
 
     def _abandon(self) -> bool:
         """Called when a stopped runtime discards the queued task; it stays PENDING."""

@@ -177,14 +177,7 @@ class WorkerThreads:
             future = finished.popleft()
             job = self._jobs.pop(future)
             handled += 1
-            if future.cancelled():
-                self.cancelled += 1
-                error: BaseException | None = None
-            else:
-                self.done += 1
-                error = future.exception()
-                if error is not None:
-                    self.failed += 1
+            error = self._count(future, 1)
             if not deliver:
                 continue
             if job.on_done is not None:
@@ -196,9 +189,35 @@ class WorkerThreads:
                         job.on_done(future)
                 except Exception as exc:
                     self._report("thread", exc, job.describe(job.on_done))
+                except BaseException as exc:
+                    if watch is not None and not watch.settle(
+                        exc, self._report, "thread", job.describe(job.on_done)
+                    ):
+                        self._hand_back(future, job)  # a before_callback hook's interrupt
+                    raise
             elif error is not None:
                 self._report("thread", error, job.describe(job.fn))
         return handled
+
+    def _count(self, future: Future[Any], step: int) -> BaseException | None:
+        """Count `future`'s completion as handled (`step` 1) or not yet (-1); return the
+        exception its job raised (None if it returned or was cancelled)."""
+        if future.cancelled():
+            self.cancelled += step
+            return None
+        self.done += step
+        error = future.exception()
+        if error is not None:
+            self.failed += step
+        return error
+
+    def _hand_back(self, future: Future[Any], job: _Job) -> None:
+        """Put a completion whose ``on_done`` did not run back in front, uncounted, and wake
+        the loop for it: the next tick handles it first."""
+        self._count(future, -1)
+        self._jobs[future] = job
+        self._finished.appendleft(future)
+        self._channel.put(Completion(self.handle_finished))
 
     def stop(self, *, draining: bool, timeout: float) -> tuple[int, int]:
         """The terminal tick's part: cancel jobs not started, wait for running ones, close.

@@ -94,6 +94,9 @@ class TimerHandle(TimerEntry):
     def _start(self) -> bool:
         return True
 
+    def _requeue(self) -> None:
+        pass  # `_start` changed nothing
+
     def _finish(self, ok: bool) -> None:
         # A one-shot fires once: drop what its callable holds (this is `_release`, inlined
         # because it runs once per fired timer).
@@ -144,6 +147,9 @@ class _FiredOneShot:
 
     def _start(self) -> bool:
         return True
+
+    def _requeue(self) -> None:
+        pass
 
     def _finish(self, ok: bool) -> None:
         pass

@@ -20,7 +20,7 @@ _NORMAL: Final = int(Priority.NORMAL)
 class WorkOwner(Protocol):
     """What the executor needs from the object behind a queued item (a `Task` or a timer).
 
-    `_start` and `_finish` must be leaves (plain stores, no calls): the executor calls them at a
+    `_start`, `_requeue` and `_finish` must be leaves (plain stores, no calls): the executor calls them at a
     stack depth it has already reached, so a task can never be left RUNNING by a
     `RecursionError` at the stack's limit.
     """
@@ -33,6 +33,10 @@ class WorkOwner(Protocol):
 
     def _finish(self, ok: bool) -> None:
         """Record that the callable returned (`ok`) or raised. A leaf: no calls."""
+        ...
+
+    def _requeue(self) -> None:
+        """Undo `_start`: the item goes back to the queue without having run. A leaf."""
         ...
 
     def _describe(self, fn: object = None) -> str:
