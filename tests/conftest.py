@@ -13,6 +13,7 @@ from hypothesis import settings
 import kernel.testing.plugin
 from kernel import Runtime, RuntimeConfig
 from kernel.testing import ErrorCollector, ManualClock
+from .liveness import STRESS
 
 # Hypothesis profiles (docs/testing.md): "default" keeps the whole suite near a minute under
 # coverage on a 2-core machine; "ci" (HYPOTHESIS_PROFILE=ci, set by .ci/run) searches deeper.
@@ -30,6 +31,21 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     if not config.pluginmanager.has_plugin("kernel"):
         config.pluginmanager.register(kernel.testing.plugin, "kernel-suite")
+    config.addinivalue_line(
+        "markers",
+        "stress: a heavy variant that runs only under KERNEL_STRESS=1 (.ci/run's second pass);"
+        " a cheaper test covers the same code in the default run",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the `stress`-marked tests unless ``KERNEL_STRESS=1`` (tests/liveness.py)."""
+    if STRESS:
+        return
+    skip = pytest.mark.skip(reason="a heavy variant: runs under KERNEL_STRESS=1 (.ci/run)")
+    for item in items:
+        if item.get_closest_marker("stress") is not None:
+            item.add_marker(skip)
 
 
 MakeRuntime = Callable[..., Runtime]
