@@ -3,6 +3,7 @@ test if it is left holding reports nobody expected."""
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 from collections.abc import Callable, Iterator
@@ -46,6 +47,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("stress") is not None:
             item.add_marker(skip)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what collection left alive, so that garbage collections skip it (`_freeze`)."""
+    _freeze()
+
+
+@pytest.hookimpl(trylast=True)  # after the module's fixtures are torn down
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After a module's last test, freeze what outlived it too (`_freeze`)."""
+    if nextitem is None or nextitem.path != item.path:
+        _freeze()
+
+
+def _freeze() -> None:
+    """Collect, then move every surviving object out of the garbage collector's sight.
+
+    Modules, test items, Hypothesis's strategies and caches live until the end of the session;
+    frozen, a full collection (``gc.collect()`` in the leak tests and before every benchmark
+    sample, and Python's own) walks only the objects made since. Under coverage this takes more
+    than a tenth off the suite. Tests are unaffected: what a test creates is collected as before,
+    and what was alive when frozen stays alive (a frozen cycle that dies later is not freed).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 MakeRuntime = Callable[..., Runtime]
