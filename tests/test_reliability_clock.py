@@ -172,7 +172,7 @@ def test_clock_machine_a_deadline_rounded_below_the_clock_fires_at_once() -> Non
 
 TestTimerClockMachine = TimerClockMachine.TestCase
 TestTimerClockMachine.settings = settings(
-    max_examples=scaled(30, 400), stateful_step_count=20, deadline=None
+    max_examples=scaled(60, 400), stateful_step_count=20, deadline=None
 )
 
 
