@@ -87,9 +87,11 @@ def test_bench_quick_subprocess_runs_every_workload(tmp_path: Path) -> None:
     _check_report(result.stdout, json.loads(out.read_text(encoding="utf-8")), list(WORKLOADS))
 
 
-IN_PROCESS: Final = [workload for workload in WORKLOADS if workload != "P15"]
-"""Every workload but P15, whose demo editors wait in real time for seconds: its rows are
-checked from stand-in episodes and its episodes one at a time (`test_p15_*`)."""
+OWN_TESTS: Final = ("P4", "P6", "P9", "P15")
+"""Workloads whose rows other tests check, `_check_report` included: P4's net and raw rows, P6
+and P9 through ``--compare``, and P15 (its demo editors wait in real time for seconds) from
+stand-in episodes, with its real episodes one at a time (`test_p15_*`)."""
+IN_PROCESS: Final = [workload for workload in WORKLOADS if workload not in OWN_TESTS]
 
 
 def test_bench_main_quick_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -257,10 +259,14 @@ def test_kernel_sample_times_the_harness_only_when_asked() -> None:
     assert all(value > 0 for value in with_harness.values())
 
 
-def test_p4_rows_are_net_of_the_harness_beside_the_raw(tmp_path: Path) -> None:
+def test_p4_rows_are_net_of_the_harness_beside_the_raw(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "p4.json"
     assert main(["--quick", "--only", "P4", "--json", str(out)]) == 0
-    rows = {row["id"]: row for row in json.loads(out.read_text(encoding="utf-8"))["rows"]}
+    document = json.loads(out.read_text(encoding="utf-8"))
+    _check_report(capsys.readouterr().out, document, ["P4"])
+    rows = {row["id"]: row for row in document["rows"]}
     assert list(rows) == [f"P4 {op}{kind}" for op in timers.OPERATIONS for kind in ("", " raw")]
     for op in timers.OPERATIONS:
         net, raw = rows[f"P4 {op}"], rows[f"P4 {op} raw"]
@@ -429,7 +435,9 @@ def test_bench_compare_quick_prints_each_row_beside_the_saved_run(
 ) -> None:
     base = tmp_path / "base.json"
     assert main(["--quick", "--only", "P6,P9", "--json", str(base)]) == 0
-    capsys.readouterr()
+    _check_report(
+        capsys.readouterr().out, json.loads(base.read_text(encoding="utf-8")), ["P6", "P9"]
+    )
     assert main(["--quick", "--only", "P6,P9", "--compare", str(base)]) == 0
     stdout = capsys.readouterr().out
     table, comparison = stdout.split(f"\nCompared with {base} (ratio: lower is better):\n")
