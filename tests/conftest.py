@@ -14,6 +14,7 @@ from hypothesis import settings
 import kernel.testing.plugin
 from kernel import Runtime, RuntimeConfig
 from kernel.testing import ErrorCollector, ManualClock
+
 from .liveness import STRESS
 
 # Hypothesis profiles (docs/testing.md): "default" keeps the whole suite near a minute under
