@@ -17,9 +17,12 @@ from kernel.testing import ErrorCollector, ManualClock
 
 from .liveness import STRESS
 
-# Hypothesis profiles (docs/testing.md): "default" keeps the whole suite near a minute under
-# coverage on a 2-core machine; "ci" (HYPOTHESIS_PROFILE=ci, set by .ci/run) searches deeper.
-settings.register_profile("default", max_examples=20, deadline=None, derandomize=True)
+# Hypothesis profiles (docs/testing.md): "default" keeps the whole suite under a minute under
+# coverage on a 2-core machine (20 examples, state machines of 25 steps); "ci"
+# (HYPOTHESIS_PROFILE=ci, set by .ci/run) searches deeper: 200 examples of Hypothesis's 50 steps.
+settings.register_profile(
+    "default", max_examples=20, stateful_step_count=25, deadline=None, derandomize=True
+)
 settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
