@@ -181,7 +181,10 @@ def test_f3_stall_report_shows_on_the_message_line(
     assert termios.tcgetattr(pty.slave) == pty.saved
 
 
-def test_select_loop_with_a_background_job(pty: Pty, tmp_path: Path) -> None:
+def test_select_loop_with_a_background_job(
+    pty: Pty, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo_app, "AUTOSAVE_DELAY", 0.3)  # real seconds to wait: 1.0 by default
     path = tmp_path / "notes.txt"
 
     def user(pty: Pty) -> None:
@@ -202,6 +205,7 @@ def test_kernel_errors_are_shown_in_the_app_and_printed_after(
         raise OSError("the clock broke")
 
     monkeypatch.setattr(demo_app.EditorApp, "on_clock", broken_clock)
+    monkeypatch.setattr(demo_app, "CLOCK_INTERVAL", 0.05)  # the first call: 1 s in by default
 
     def user(pty: Pty) -> None:
         pty.wait_for("error in timer clock: OSError: the clock broke", row=23)

@@ -256,11 +256,12 @@ def test_item4_an_error_handler_interrupt_while_reporting_a_command_loses_nothin
 
 # -- 5. cancelled timers stay in memory while their slot has a live timer -----------------------
 
-CANCELS: Final = scaled(25_000, 200_000)
-"""Enough cancelled handles to take megabytes if they are kept (about 100 bytes each): twice
-`FREED` and more by default, twenty times under ``KERNEL_STRESS=1``."""
-FREED: Final = 1_000_000
-"""Bytes the cancels may leave behind once compaction works (a few slack entries)."""
+CANCELS: Final = scaled(5_000, 200_000)
+"""Enough cancelled handles to take most of a megabyte if they are kept (about 150 bytes each,
+measured): over three times `FREED` by default, a hundred times under ``KERNEL_STRESS=1``."""
+FREED: Final = 200_000
+"""Bytes the cancels may leave behind once compaction works (a few slack entries: 10 to 20 kB
+measured, whatever the count)."""
 
 
 @contextmanager
