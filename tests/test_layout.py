@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import sys
 from pathlib import Path
 from typing import Final
@@ -27,7 +28,7 @@ def test_only_the_clock_module_reads_system_time(path: Path) -> None:
     """
     if path == PACKAGE / "_core" / "clock.py":
         return
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parsed(path)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             assert all(alias.name != "time" for alias in node.names), path.name
@@ -60,6 +61,12 @@ def module_name(path: Path) -> str:
 
 MODULES: Final = {module_name(path): path for path in ALL_MODULES}
 
+
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """The syntax tree of `path`, parsed once for all the rules below (read it, never change it)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
 PRIVATE_ACCESS_ALLOWED: Final[dict[str, frozenset[str]]] = {
     # The stdlib's documented way to read another thread's stack (the stall watchdog's job).
     "kernel._core.watchdog": frozenset({"_current_frames"}),
@@ -84,7 +91,7 @@ def imported_modules(path: Path) -> set[str]:
     kernel, else of ``package``; parent packages imported implicitly do not count.
     """
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -244,7 +251,7 @@ def test_no_module_reaches_into_another_modules_private_names() -> None:
     declared by a `Protocol` of kernel/_core (an explicit internal interface, e.g. `WorkOwner`),
     an entry of `PRIVATE_ACCESS_ALLOWED`, or, in runtime.py only, a name one of `Runtime`'s facet
     modules defines (`RUNTIME_FACETS`)."""
-    trees = {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in MODULES.items()}
+    trees = {name: parsed(path) for name, path in MODULES.items()}
     interface: set[str] = set()
     for name, tree in trees.items():
         if name.startswith("kernel._core"):
@@ -330,7 +337,7 @@ def test_no_module_writes_another_modules_private_attributes() -> None:
     declares it, and not through `PRIVATE_ACCESS_ALLOWED`. The owning class gets the operation
     instead (the timer wheel's slots, which write a timer's `_slot` and `_when`, are in the
     module of `TimerEntry`, which defines them)."""
-    trees = {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in MODULES.items()}
+    trees = {name: parsed(path) for name, path in MODULES.items()}
     offences = []
     for name, tree in trees.items():
         writes = private_writes(tree)
@@ -380,8 +387,8 @@ def test_declared_and_assigned_fields() -> None:
 @pytest.mark.parametrize("facet", RUNTIME_FACETS)
 def test_runtime_facets_declare_only_runtime_fields(facet: str) -> None:
     """Each field a facet mixin declares is one `Runtime.__init__` assigns (runtime.py)."""
-    runtime = assigned_fields(ast.parse(MODULES[RUNTIME].read_text(encoding="utf-8")))
-    declared = declared_fields(ast.parse(MODULES[facet].read_text(encoding="utf-8")))
+    runtime = assigned_fields(parsed(MODULES[RUNTIME]))
+    declared = declared_fields(parsed(MODULES[facet]))
     assert declared, f"{facet} declares nothing: is it still a facet of Runtime?"
     assert sorted(declared - runtime) == []
 
