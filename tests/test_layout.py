@@ -67,6 +67,7 @@ def parsed(path: Path) -> ast.Module:
     """The syntax tree of `path`, parsed once for all the rules below (read it, never change it)."""
     return ast.parse(path.read_text(encoding="utf-8"))
 
+
 PRIVATE_ACCESS_ALLOWED: Final[dict[str, frozenset[str]]] = {
     # The stdlib's documented way to read another thread's stack (the stall watchdog's job).
     "kernel._core.watchdog": frozenset({"_current_frames"}),
