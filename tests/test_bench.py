@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
+import threading
 from typing import TYPE_CHECKING, Final
 
 import pytest
@@ -23,6 +25,8 @@ from kernel.bench.runner import (
     Settings,
     alternate,
     format_table,
+    join_loop_thread,
+    loop_thread,
     relative_spread,
     write_json,
 )
@@ -71,17 +75,62 @@ def test_bench_quick_subprocess_prints_its_rows(tmp_path: Path) -> None:
     _check_report(result.stdout, json.loads(out.read_text(encoding="utf-8")), ["P1", "P6"])
 
 
+def run_with_stacks_on_timeout(command: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run `command` (a Python started with ``-X faulthandler``); if it outlives `TIMEOUT`, fail
+    with every thread's stack, which SIGABRT makes faulthandler print (a hang is then a finding
+    with its place, not a bare timeout)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        stdout, stderr = process.communicate(timeout=TIMEOUT)
+        pytest.fail(f"{command} hung for {TIMEOUT} s; its threads:\n{stderr[-8000:]}")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def test_run_with_stacks_on_timeout_shows_where_a_hung_process_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "TIMEOUT", 0.5)
+    hang = "import threading; threading.Event().wait()"
+    with pytest.raises(pytest.fail.Exception, match=r"(?s)hung for 0\.5 s.*in <module>"):
+        run_with_stacks_on_timeout([sys.executable, "-X", "faulthandler", "-c", hang])
+
+
+def test_join_loop_thread_returns_once_the_loop_thread_ended() -> None:
+    thread = loop_thread(lambda: None, "bench-test-quick")
+    assert thread.daemon  # a hung loop never keeps the process from exiting
+    thread.start()
+    join_loop_thread(thread)
+    assert not thread.is_alive()
+
+
+def test_join_loop_thread_raises_naming_a_loop_that_did_not_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = threading.Event()
+    thread = loop_thread(release.wait, "bench-test-hung")
+    thread.start()
+    monkeypatch.setattr("kernel.bench.runner.JOIN_TIMEOUT", 0.05)
+    try:
+        with pytest.raises(
+            RuntimeError, match=r"^loop thread 'bench-test-hung' did not end within"
+        ):
+            join_loop_thread(thread)
+    finally:
+        release.set()
+        thread.join(TIMEOUT)
+    assert not thread.is_alive()
+
+
 @pytest.mark.stress
 def test_bench_quick_subprocess_runs_every_workload(tmp_path: Path) -> None:
     # The whole `python -m kernel.bench --quick`, P15's five demo editors included (about 15 s).
     # The default run checks the same rows in parts: in process below, and P15 by its episodes.
     out = tmp_path / "bench.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "kernel.bench", "--quick", "--json", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
+    result = run_with_stacks_on_timeout(
+        [sys.executable, "-X", "faulthandler", "-m", "kernel.bench", "--quick", "--json", str(out)]
     )
     assert result.returncode == 0, result.stderr
     _check_report(result.stdout, json.loads(out.read_text(encoding="utf-8")), list(WORKLOADS))

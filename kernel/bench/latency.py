@@ -9,7 +9,7 @@ import time
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Final
 
-from kernel.bench.runner import Row, alternate
+from kernel.bench.runner import JOIN_TIMEOUT, Row, alternate
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,8 +29,6 @@ __all__ = [
 
 ASLEEP: Final = 0.002
 """Seconds between wake-ups: enough for the loop to finish the last one and block again."""
-JOIN_TIMEOUT: Final = 10.0
-"""Seconds to wait for a wake-up or for a loop thread to end before calling it hung."""
 NS_PER_US: Final = 1_000
 P99: Final = 99
 

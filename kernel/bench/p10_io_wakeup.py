@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 from typing import TYPE_CHECKING, Final
 
 from kernel import Runtime, Shutdown
-from kernel.bench.latency import JOIN_TIMEOUT, Probe, alternate_latencies, rows, timed_wakeups
+from kernel.bench.latency import Probe, alternate_latencies, rows, timed_wakeups
+from kernel.bench.runner import join_loop_thread, loop_thread
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,13 +54,13 @@ def _kernel(n: int) -> list[float]:
     runtime = Runtime()
     runtime.boot()
     runtime.add_reader(here, _reader, here, probe)
-    thread = threading.Thread(target=runtime.run, name="bench-kernel-io")
+    thread = loop_thread(runtime.run, "bench-kernel-io")
     thread.start()
     try:
         return timed_wakeups(n, probe, lambda: _send_one(there))
     finally:
         runtime.command_sender().send(Shutdown())
-        thread.join(JOIN_TIMEOUT)
+        join_loop_thread(thread)
         here.close()
         there.close()
 
@@ -71,13 +71,13 @@ def _asyncio(n: int) -> list[float]:
     probe = Probe()
     loop = asyncio.new_event_loop()
     loop.add_reader(here, _reader, here, probe)
-    thread = threading.Thread(target=loop.run_forever, name="bench-asyncio-io")
+    thread = loop_thread(loop.run_forever, "bench-asyncio-io")
     thread.start()
     try:
         return timed_wakeups(n, probe, lambda: _send_one(there))
     finally:
         loop.call_soon_threadsafe(loop.stop)
-        thread.join(JOIN_TIMEOUT)
+        join_loop_thread(thread)
         loop.remove_reader(here)
         loop.close()
         here.close()

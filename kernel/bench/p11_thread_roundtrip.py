@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from kernel import Runtime, ScheduleTask, Shutdown, Task
 from kernel.bench.latency import JOIN_TIMEOUT, NS_PER_US, alternate_latencies, rows
-from kernel.bench.runner import noop
+from kernel.bench.runner import join_loop_thread, loop_thread, noop
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -56,7 +56,7 @@ def _kernel(n: int) -> list[float]:
     runtime = Runtime()
     runtime.boot()
     sender = runtime.command_sender()
-    thread = threading.Thread(target=runtime.run, name="bench-kernel-thread")
+    thread = loop_thread(runtime.run, "bench-kernel-thread")
     thread.start()
 
     def submit(trip: _Trip) -> None:
@@ -78,12 +78,12 @@ def _kernel(n: int) -> list[float]:
         return latencies
     finally:
         sender.send(Shutdown())
-        thread.join(JOIN_TIMEOUT)
+        join_loop_thread(thread)
 
 
 def _asyncio(n: int) -> list[float]:
     loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="bench-asyncio-thread")
+    thread = loop_thread(loop.run_forever, "bench-asyncio-thread")
     thread.start()
 
     async def trip_once(trip: _Trip) -> None:
@@ -103,5 +103,5 @@ def _asyncio(n: int) -> list[float]:
             JOIN_TIMEOUT
         )
         loop.call_soon_threadsafe(loop.stop)
-        thread.join(JOIN_TIMEOUT)
+        join_loop_thread(thread)
         loop.close()

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 from typing import TYPE_CHECKING, Final, TypeVar
 
 from kernel import Runtime, ScheduleTask, Shutdown, Task
-from kernel.bench.latency import JOIN_TIMEOUT, Probe, alternate_latencies, rows, timed_wakeups
-from kernel.bench.runner import noop
+from kernel.bench.latency import Probe, alternate_latencies, rows, timed_wakeups
+from kernel.bench.runner import join_loop_thread, loop_thread, noop
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -57,13 +56,13 @@ def _kernel(n: int) -> list[float]:
     runtime.boot()
     runtime.add_reader(here, noop)  # never readable: it only selects the wait mode
     sender = runtime.command_sender()
-    thread = threading.Thread(target=runtime.run, name="bench-kernel-select")
+    thread = loop_thread(runtime.run, "bench-kernel-select")
     thread.start()
     try:
         return timed_wakeups(n, probe, lambda: _sender(sender.send, ScheduleTask(Task(probe.hit))))
     finally:
         sender.send(Shutdown())
-        thread.join(JOIN_TIMEOUT)
+        join_loop_thread(thread)
         here.close()
         there.close()
 
@@ -71,11 +70,11 @@ def _kernel(n: int) -> list[float]:
 def _asyncio(n: int) -> list[float]:
     probe = Probe()
     loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="bench-asyncio-run")
+    thread = loop_thread(loop.run_forever, "bench-asyncio-run")
     thread.start()
     try:
         return timed_wakeups(n, probe, lambda: _sender(loop.call_soon_threadsafe, probe.hit))
     finally:
         loop.call_soon_threadsafe(loop.stop)
-        thread.join(JOIN_TIMEOUT)
+        join_loop_thread(thread)
         loop.close()

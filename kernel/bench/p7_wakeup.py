@@ -10,7 +10,7 @@ from time import perf_counter_ns
 from typing import TYPE_CHECKING, Final, TypeVar
 
 from kernel import Runtime, ScheduleTask, Shutdown, Task
-from kernel.bench.runner import Row, alternate
+from kernel.bench.runner import JOIN_TIMEOUT, Row, alternate, join_loop_thread, loop_thread
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,8 +30,6 @@ ROUNDS: Final = 10
 two, so it lands on both sides instead of on one side's whole sample."""
 ASLEEP: Final = 0.002
 """Seconds between wake-ups: enough for the loop to finish the last one and block again."""
-JOIN_TIMEOUT: Final = 10.0
-"""Seconds to wait for a wake-up or for the loop thread to end before calling it hung."""
 NS_PER_US: Final = 1_000
 P99: Final = 99
 GOAL: Final = 1.0
@@ -119,22 +117,22 @@ def _kernel(n: int) -> list[float]:
     runtime = Runtime()
     runtime.boot()
     sender = runtime.command_sender()
-    thread = threading.Thread(target=runtime.run, name="bench-kernel-run")
+    thread = loop_thread(runtime.run, "bench-kernel-run")
     thread.start()
     try:
         return _wakeups(n, lambda fn: ScheduleTask(Task(fn)), sender.send)
     finally:
         sender.send(Shutdown())
-        thread.join(JOIN_TIMEOUT)
+        join_loop_thread(thread)
 
 
 def _asyncio(n: int) -> list[float]:
     loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="bench-asyncio-run")
+    thread = loop_thread(loop.run_forever, "bench-asyncio-run")
     thread.start()
     try:
         return _wakeups(n, _same, loop.call_soon_threadsafe)
     finally:
         loop.call_soon_threadsafe(loop.stop)
-        thread.join(JOIN_TIMEOUT)
+        join_loop_thread(thread)
         loop.close()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from typing import TYPE_CHECKING, Final
 
 from kernel import Runtime, Shutdown
-from kernel.bench.runner import Row, alternate, noop
+from kernel.bench.runner import Row, alternate, join_loop_thread, loop_thread, noop
 
 if TYPE_CHECKING:
     from kernel.bench.runner import Settings
@@ -20,7 +19,6 @@ WAIT: Final = 2.0
 QUICK_WAIT: Final = 0.1
 TIMER_DELAY: Final = 10.0
 """The pending timer's delay: far beyond the wait, so `run()` can only sleep."""
-JOIN_TIMEOUT: Final = 10.0
 ROUNDS: Final = 1
 """One two-second round: the figure is CPU against wall time, not against another side."""
 GOAL: Final = 0.02
@@ -68,12 +66,12 @@ def idle_episode(wait: float, *, with_reader: bool = False) -> dict[str, float]:
         runtime.add_reader(pair[0], noop)
     runtime.schedule_delayed(TIMER_DELAY, noop)
     sender = runtime.command_sender()
-    thread = threading.Thread(target=runtime.run, name="bench-kernel-idle")
+    thread = loop_thread(runtime.run, "bench-kernel-idle")
     cpu, wall = time.process_time(), time.perf_counter()
     thread.start()
     time.sleep(wait)
     sender.send(Shutdown())
-    thread.join(JOIN_TIMEOUT)
+    join_loop_thread(thread)
     result = {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}
     if pair is not None:
         for end in pair:

@@ -18,6 +18,7 @@ import os
 import platform
 import statistics
 import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
 __all__ = [
+    "JOIN_TIMEOUT",
     "Row",
     "Sample",
     "Settings",
@@ -34,6 +36,8 @@ __all__ = [
     "alternate",
     "format_table",
     "format_value",
+    "join_loop_thread",
+    "loop_thread",
     "metadata",
     "noop",
     "per_op",
@@ -216,6 +220,32 @@ def _run(sample: Sample) -> Mapping[str, float]:
         return sample()
     finally:
         gc.enable()
+
+
+JOIN_TIMEOUT: Final = 10.0
+"""Seconds to wait for a wake-up, or for a loop thread told to stop to end, before calling it hung."""
+
+
+def loop_thread(target: Callable[[], object], name: str) -> threading.Thread:
+    """A daemon thread (not started) to run a loop on while the main thread measures it.
+
+    Daemon, so a loop that hangs fails its workload (`join_loop_thread`) instead of keeping the
+    process from exiting after the table is printed.
+    """
+    return threading.Thread(target=target, name=name, daemon=True)
+
+
+def join_loop_thread(thread: threading.Thread) -> None:
+    """Wait for a loop thread that was told to stop.
+
+    Raises:
+        RuntimeError: it has not ended within `JOIN_TIMEOUT` seconds (a hung loop is a finding,
+            never a row measured beside it).
+    """
+    thread.join(JOIN_TIMEOUT)
+    if thread.is_alive():
+        msg = f"loop thread {thread.name!r} did not end within {JOIN_TIMEOUT} s of being stopped"
+        raise RuntimeError(msg)
 
 
 def noop() -> None:
