@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
 
 from kernel import (
-    Event,
     EventBus,
     EventResult,
     HandlerContext,
@@ -23,22 +21,14 @@ from kernel import (
     TaskState,
 )
 
+from .samples import Ping, Urgent
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kernel.testing import ErrorCollector, ManualClock
 
     from .conftest import MakeRuntime
-
-
-@dataclass
-class Ping(Event):
-    n: int = 0
-
-
-@dataclass
-class Urgent(Event):
-    priority: int = 10
 
 
 def boom() -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
 
 from kernel import (
-    Event,
     EventScope,
     Priority,
     Runtime,
@@ -17,24 +15,12 @@ from kernel import (
     TaskState,
 )
 
+from .samples import Ping, Urgent, boom
+
 if TYPE_CHECKING:
     from kernel.testing import ErrorCollector
 
     from .conftest import MakeRuntime
-
-
-@dataclass
-class Ping(Event):
-    n: int = 0
-
-
-@dataclass
-class Urgent(Event):
-    priority: int = 10
-
-
-def boom() -> None:
-    raise ValueError("boom")
 
 
 # -- work -----------------------------------------------------------------------------------------
