@@ -440,7 +440,8 @@ def fire_ids(wheel: TimerWheel, clock: ManualClock) -> list[int]:
 
 
 class CeilBudget:
-    """Stands in for `math` in the grain scale's module (`kernel._core.grains`), failing once `ceil` is called too often."""
+    """Stands in for `math` in the grain scale's module (`kernel._core.grains`), failing once
+    `ceil` is called too often."""
 
     def __init__(self, budget: int) -> None:
         self.calls = 0

@@ -89,8 +89,9 @@ class Executor:
 
         Items leave the queue's count as the batch claims them, a chunk at a time
         (`PriorityLanes.claim`), so work the callables queue meanwhile sees the room they free.
-        Cancelled tasks met on the way are skipped without using one of the `limit` slots. Work queued by the callables themselves
-        waits for the next call. After `halt()` nothing more runs: the rest stays queued.
+        Cancelled tasks met on the way are skipped without using one of the `limit` slots. Work
+        queued by the callables themselves waits for the next call. After `halt()` nothing more
+        runs: the rest stays queued.
         Runtime complexity: O(1) per item.
         """
         ran = failed = cancelled = 0

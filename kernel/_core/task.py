@@ -149,9 +149,9 @@ class Task:
             self._release()
         return True
 
-    # `_start`, `_requeue` and `_finish` are leaves (plain stores, no calls): the executor calls them at a
-    # stack depth it has already reached, so they cannot fail there, not even at the stack's
-    # limit (issue #8 item 9).
+    # `_start`, `_requeue` and `_finish` are leaves (plain stores, no calls): the executor calls
+    # them at a stack depth it has already reached, so they cannot fail there, not even at the
+    # stack's limit (issue #8 item 9).
 
     def _start(self) -> bool:
         """Called by the executor when the task leaves the queue; False means skip it."""

@@ -169,8 +169,8 @@ def fire_run(work: WorkQueue, run: list[TimerHandle]) -> None:
 
     An unnamed one-shot is queued with the shared owner `_ONE_SHOT` and drops its callable here,
     while the wheel has just touched it; any other timer (named, periodic, or recording where it
-    was scheduled in debug mode) queues itself with its own handle as the owner. A periodic timer whose previous task is still queued skips the fire and counts it in
-    `TimerHandle.missed_ticks`. A task that does not fit counts in the work queue's `dropped`.
+    was scheduled in debug mode) queues itself with its own handle as the owner. A periodic timer
+    whose previous task is still queued skips the fire and counts it in `TimerHandle.missed_ticks`. A task that does not fit counts in the work queue's `dropped`.
     """
     push = work.push
     for handle in run:

@@ -20,8 +20,8 @@ _NORMAL: Final = int(Priority.NORMAL)
 class WorkOwner(Protocol):
     """What the executor needs from the object behind a queued item (a `Task` or a timer).
 
-    `_start`, `_requeue` and `_finish` must be leaves (plain stores, no calls): the executor calls them at a
-    stack depth it has already reached, so a task can never be left RUNNING by a
+    `_start`, `_requeue` and `_finish` must be leaves (plain stores, no calls): the executor calls
+    them at a stack depth it has already reached, so a task can never be left RUNNING by a
     `RecursionError` at the stack's limit.
     """
 
