@@ -406,13 +406,6 @@ def test_io_sources_ready_counts_a_selector_error_as_ready() -> None:
     b.close()
 
 
-def test_callback_repr_names_the_callable() -> None:
-    from kernel._core.callback import Callback
-
-    assert repr(Callback(print, (), None)) == "<Callback builtins.print>"
-    assert repr(Callback(print, (), "named")) == "<Callback named>"
-
-
 def test_io_sources_drain_the_wakeup_before_the_next_wait_not_when_seen() -> None:
     io, _ = make()
     wakeup = io.hold()

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from kernel import InvalidStateError, KernelError, Runtime, RuntimeState
+from kernel import InvalidStateError, Runtime, RuntimeState
 from kernel._core.state import TRANSITIONS
 
 if TYPE_CHECKING:
@@ -64,11 +64,6 @@ def test_boot_outside_booting_raises(make_runtime: MakeRuntime, stop: str) -> No
     with pytest.raises(InvalidStateError, match=r"boot\(\) called when not in Booting state"):
         runtime.boot()
     assert runtime.state is before
-
-
-def test_invalid_state_error_is_a_kernel_and_runtime_error() -> None:
-    assert issubclass(InvalidStateError, KernelError)
-    assert issubclass(InvalidStateError, RuntimeError)
 
 
 @pytest.mark.parametrize(
