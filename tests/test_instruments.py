@@ -14,10 +14,8 @@ from kernel import (
     ErrorReport,
     Event,
     InvalidStateError,
-    QueueEvent,
     Runtime,
     RuntimeState,
-    ScheduleTask,
     Task,
     TickReport,
 )
@@ -28,7 +26,6 @@ from kernel._core.instruments import (
     describe_marker,
     describe_subject,
 )
-from kernel._core.tick_report import PHASE_NAMES, PhaseSeconds
 from kernel.instruments import LatencyHistogram
 
 from .hook_interrupts import instruments_with
@@ -127,61 +124,6 @@ def test_tick_hooks_wrap_the_tick_in_order(rt: Runtime) -> None:
     (report,) = recorder.named("after_tick")[0]
     assert report.tick == 1
     assert report.tasks_run == 1
-
-
-def test_tick_report_counts_every_phase(make_runtime: MakeRuntime, clock: ManualClock) -> None:
-    rt = make_runtime()
-    left, right = socket.socketpair()
-    try:
-        rt.add_reader(left, lambda: left.recv(1))
-        right.send(b"x")
-        rt.schedule_delayed(0.01, noop)
-        clock.advance(0.01)
-        rt.event_bus.subscribe(Event1, lambda event: None)
-        rt.queue_event(Event1())
-        rt.event_bus.emit_async(Event1())
-        rt.schedule_work(noop)
-        (report,) = rt.run_ticks(1)
-    finally:
-        rt.remove_reader(left)
-        rt.close()
-        left.close()
-        right.close()
-    assert report == TickReport(
-        tick=1,
-        state=RuntimeState.RUNNING,
-        commands=0,
-        io_callbacks=1,
-        timers_fired=1,
-        events_dispatched=1,
-        tasks_run=2,
-        async_dispatched=1,
-        seconds=report.seconds,
-        phase_seconds=report.phase_seconds,
-    )
-    assert list(report.phase_seconds) == ["io", "timers", "events", "tasks", "async"]
-    assert all(s >= 0.0 for s in report.phase_seconds.values())
-    assert report.seconds >= sum(report.phase_seconds.values())
-
-
-def test_tick_report_counts_commands(rt: Runtime) -> None:
-    sender = rt.command_sender()
-    sender.send(ScheduleTask(Task(noop)))
-    sender.send(QueueEvent(Event1()))
-    (report,) = rt.run_ticks(1)
-    assert report.commands == 2
-    assert report.tasks_run == 1
-    assert report.events_dispatched == 1
-    assert next(iter(report.phase_seconds)) == "commands"
-
-
-def test_idle_tick_report_is_empty(rt: Runtime) -> None:
-    (report,) = rt.run_ticks(1)
-    assert report.tick == 1
-    assert report.tasks_run == 0
-    assert dict(report.phase_seconds) == {}
-    assert len(report.phase_seconds) == 0
-    assert report.seconds >= 0.0
 
 
 def test_run_ticks_stops_after_the_terminal_tick(rt: Runtime) -> None:
@@ -364,19 +306,6 @@ def test_an_instrument_added_by_a_task_takes_effect_next_tick(rt: Runtime) -> No
     rt.schedule_work(rt.remove_instrument, recorder)
     rt.tick()
     assert len(recorder.named("after_tick")) == 1
-
-
-def test_phase_seconds_is_a_read_only_mapping() -> None:
-    phases = PhaseSeconds({"tasks": 0.5, "io": 0.25})
-    assert list(phases) == ["io", "tasks"]
-    assert len(phases) == 2
-    assert phases["tasks"] == 0.5
-    with pytest.raises(KeyError):
-        phases["timers"]
-    with pytest.raises(KeyError):
-        phases["nonsense"]
-    assert repr(phases) == "PhaseSeconds({'io': 0.25, 'tasks': 0.5})"
-    assert set(PHASE_NAMES) >= set(phases)
 
 
 def test_describe_subject_and_marker() -> None:
