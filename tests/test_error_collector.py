@@ -22,7 +22,7 @@ def test_error_collector_starts_empty() -> None:
 def test_error_collector_keeps_reports_oldest_first() -> None:
     collector = ErrorCollector()
     first, second = report("a"), report("b")
-    assert collector(first) is None
+    collector(first)
     collector(second)
     assert collector.reports == [first, second]
     assert repr(collector) == "<ErrorCollector reports=2>"
