@@ -411,3 +411,75 @@ def test_only_the_strategies_module_imports_hypothesis(path: Path) -> None:
         return
     hypothesis = sorted(n for n in imported_modules(path) if n.split(".")[0] == "hypothesis")
     assert hypothesis == [], f"{module_name(path)} imports {hypothesis}"
+
+
+# -- tests mirror modules (issue #7): tests/test_<module>.py for every module ----------------------
+
+TESTS: Final = Path(__file__).parent
+UNMIRRORED: Final = ("kernel.bench", "kernel.demo")
+"""Packages without one test file per module: the benchmarks (tests/test_bench*.py run them) and
+the demo application (tests/test_demo_*.py drive it through its parts)."""
+TESTED_ELSEWHERE: Final[dict[str, tuple[str, ...]]] = {
+    # Runtime's facets (one class split by job) are tested through Runtime, by behaviour.
+    "kernel._core.runtime_driving": ("test_driving.py", "test_host_hooks.py"),
+    "kernel._core.runtime_lifecycle": ("test_state.py", "test_shutdown.py"),
+    "kernel._core.runtime_observing": ("test_runtime.py", "test_instruments.py"),
+    "kernel._core.runtime_requests": ("test_commands.py", "test_runtime.py"),
+    "kernel._core.runtime_sources": (
+        "test_runtime_io.py",
+        "test_signals.py",
+        "test_idle.py",
+        "test_threads.py",
+    ),
+    # Hosts: named after their package, as a bare test_asyncio.py would read as a test of asyncio.
+    "kernel.hosts.asyncio": ("test_hosts_asyncio.py",),
+    "kernel.hosts.urwid": (
+        "test_hosts_urwid.py",
+        "test_hosts_urwid_apps.py",
+        "test_hosts_urwid_contract.py",
+    ),
+}
+"""Modules whose tests live in files not named tests/test_<module>.py (docs/testing.md, "Where
+each module is tested"). Keep it short: a new module gets its mirror file instead."""
+
+
+def mirror_file(name: str) -> Path:
+    """tests/test_<module>.py for module `name` (its last dotted part)."""
+    return TESTS / f"test_{name.rpartition('.')[2]}.py"
+
+
+MIRRORED: Final = sorted(
+    name
+    for name, path in MODULES.items()
+    if path.name not in ("__init__.py", "__main__.py")
+    and not any(name.startswith(package + ".") for package in UNMIRRORED)
+)
+
+
+def test_mirror_file_names_the_modules_last_part() -> None:
+    assert mirror_file("kernel._core.timer_wheel") == TESTS / "test_timer_wheel.py"
+    assert mirror_file("kernel.testing.manual_clock") == TESTS / "test_manual_clock.py"
+
+
+@pytest.mark.parametrize("name", MIRRORED)
+def test_every_module_has_its_test_file(name: str) -> None:
+    if name in TESTED_ELSEWHERE:
+        return
+    assert mirror_file(name).is_file(), (
+        f"{name} has no {mirror_file(name).relative_to(TESTS.parent)}: add it (or, with a reason, "
+        "an entry in TESTED_ELSEWHERE)"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(TESTED_ELSEWHERE))
+def test_tested_elsewhere_names_real_modules_and_files(name: str) -> None:
+    assert name in MIRRORED, f"{name} is not a module that needs a test file"
+    assert not mirror_file(name).is_file(), f"{name} has its mirror file: drop its entry"
+    missing = [f for f in TESTED_ELSEWHERE[name] if not (TESTS / f).is_file()]
+    assert missing == [], f"{name}: no such test files {missing}"
+
+
+@pytest.mark.parametrize("package", UNMIRRORED)
+def test_unmirrored_packages_have_their_test_files(package: str) -> None:
+    prefix = "test_" + package.rpartition(".")[2]
+    assert sorted(TESTS.glob(f"{prefix}*.py")), f"no tests/{prefix}*.py for {package}"
