@@ -421,8 +421,8 @@ UNMIRRORED: Final = ("kernel.bench", "kernel.demo")
 the demo application (tests/test_demo_*.py drive it through its parts)."""
 TESTED_ELSEWHERE: Final[dict[str, tuple[str, ...]]] = {
     # Runtime's facets (one class split by job) are tested through Runtime, by behaviour.
-    "kernel._core.runtime_driving": ("test_driving.py", "test_host_hooks.py"),
-    "kernel._core.runtime_lifecycle": ("test_state.py", "test_shutdown.py"),
+    "kernel._core.runtime_driving": ("test_driving.py", "test_host_hooks.py", "test_runtime.py"),
+    "kernel._core.runtime_lifecycle": ("test_state.py", "test_shutdown.py", "test_runtime_io.py"),
     "kernel._core.runtime_observing": ("test_runtime.py", "test_instruments.py"),
     "kernel._core.runtime_requests": ("test_commands.py", "test_runtime.py"),
     "kernel._core.runtime_sources": (

@@ -284,6 +284,16 @@ def test_runtime_uses_the_given_bus(clock: ManualClock) -> None:
     assert runtime.config == RuntimeConfig()
 
 
+def test_timer_wheel_shows_the_live_timers(rt: Runtime) -> None:
+    assert len(rt.timer_wheel) == 0
+    assert rt.timer_wheel.next_deadline() is None
+    handle = rt.schedule_delayed(2.0, print)
+    assert len(rt.timer_wheel) == 1
+    assert rt.timer_wheel.next_deadline() == rt.next_timeout() == 2.0
+    handle.cancel()
+    assert len(rt.timer_wheel) == 0
+
+
 # -- observing ------------------------------------------------------------------------------------
 
 

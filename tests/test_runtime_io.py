@@ -112,6 +112,18 @@ def test_io_sources_do_not_count_for_idleness_or_timeouts(
     rt.close()
 
 
+def test_remove_reader_and_writer_say_whether_there_was_one(
+    rt: Runtime, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    rt.add_reader(pair[0], print)
+    rt.add_writer(pair[0], print)
+    assert rt.remove_writer(pair[0]) is True
+    assert rt.remove_writer(pair[0]) is False
+    assert rt.remove_reader(pair[0]) is True  # the reader outlives its fd's writer
+    assert rt.remove_reader(pair[0]) is False
+    rt.close()
+
+
 def test_add_in_a_terminal_state_raises_and_remove_returns_false(
     rt: Runtime, pair: tuple[socket.socket, socket.socket]
 ) -> None:
